@@ -1,0 +1,5 @@
+//! Companies: the employers behind jobs.
+
+pub mod api;
+pub mod pages;
+pub mod store;

@@ -1,0 +1,293 @@
+//! The database: one writer thread owning the only write connection (every write
+//! an IMMEDIATE transaction) and a small pool of read-only connections. Both run
+//! off the async runtime; async code awaits their answers.
+
+pub mod migrations;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
+
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+
+use crate::error::AppError;
+
+/// How many idle read connections are kept.
+const READ_POOL: usize = 4;
+
+type WriteFn = Box<dyn FnOnce(&mut Connection) + Send>;
+
+/// A handle to the database, cheap to clone.
+#[derive(Clone)]
+pub struct Db {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    writer: Mutex<Option<mpsc::Sender<WriteFn>>>,
+    readers: Mutex<Vec<Connection>>,
+    /// Bumped after every committed write from this process: caches key on it.
+    version: AtomicU64,
+}
+
+/// Sets the pragmas every connection needs; busy_timeout first.
+fn configure(conn: &Connection, writer: bool) -> rusqlite::Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    if writer {
+        let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(rusqlite::Error::InvalidParameterName(format!(
+                "journal_mode stayed {mode}"
+            )));
+        }
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+    }
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.pragma_update(None, "cache_size", -4000)?;
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
+    Ok(())
+}
+
+/// Opens the write connection and brings the schema up to date.
+pub fn open_writer(path: &Path) -> Result<Connection, AppError> {
+    if let Some(dir) = path.parent() {
+        if !dir.as_os_str().is_empty() {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                AppError::internal(format!("cannot create data directory {}: {e}", dir.display()))
+            })?;
+        }
+    }
+    let mut conn = Connection::open(path)?;
+    configure(&conn, true)?;
+    migrations::migrate(&mut conn).map_err(|e| AppError::internal(e.to_string()))?;
+    Ok(conn)
+}
+
+impl Db {
+    /// Opens (creating and migrating) the database at `path` and starts its writer.
+    pub fn open(path: &Path) -> Result<Db, AppError> {
+        let conn = open_writer(path)?;
+        let (tx, rx) = mpsc::channel::<WriteFn>();
+        std::thread::Builder::new()
+            .name("db-writer".into())
+            .spawn(move || {
+                let mut conn = conn;
+                while let Ok(job) = rx.recv() {
+                    job(&mut conn);
+                }
+                // All senders gone: leave the WAL small for the next start.
+                let _ = conn.pragma_update(None, "wal_checkpoint", "PASSIVE");
+            })
+            .map_err(|e| AppError::internal(format!("cannot start the writer thread: {e}")))?;
+        Ok(Db {
+            inner: Arc::new(Inner {
+                path: path.to_path_buf(),
+                writer: Mutex::new(Some(tx)),
+                readers: Mutex::new(Vec::new()),
+                version: AtomicU64::new(0),
+            }),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// A number that changes after every write this process commits.
+    pub fn version(&self) -> u64 {
+        self.inner.version.load(Ordering::Acquire)
+    }
+
+    fn send(&self, job: WriteFn) -> Result<(), AppError> {
+        let guard = self
+            .inner
+            .writer
+            .lock()
+            .map_err(|_| AppError::internal("writer lock poisoned"))?;
+        let sender = guard
+            .as_ref()
+            .ok_or_else(|| AppError::Unavailable("the database is shutting down".into()))?;
+        sender
+            .send(job)
+            .map_err(|_| AppError::Unavailable("the database writer has stopped".into()))
+    }
+
+    fn write_job<F, R>(
+        &self,
+        f: F,
+        bump: bool,
+        reply: impl FnOnce(Result<R, AppError>) + Send + 'static,
+    ) -> Result<(), AppError>
+    where
+        F: FnOnce(&Transaction<'_>) -> Result<R, AppError> + Send + 'static,
+        R: Send + 'static,
+    {
+        let inner = Arc::clone(&self.inner);
+        self.send(Box::new(move |conn: &mut Connection| {
+            let result = (|| {
+                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let value = f(&tx)?;
+                tx.commit()?;
+                if bump {
+                    inner.version.fetch_add(1, Ordering::AcqRel);
+                }
+                Ok(value)
+            })();
+            reply(result);
+        }))
+    }
+
+    /// Runs `f` in one IMMEDIATE transaction on the writer; commits when it returns Ok.
+    pub async fn write<F, R>(&self, f: F) -> Result<R, AppError>
+    where
+        F: FnOnce(&Transaction<'_>) -> Result<R, AppError> + Send + 'static,
+        R: Send + 'static,
+    {
+        self.write_async(f, true).await
+    }
+
+    /// As [`Db::write`] for changes nobody sees on public pages (counters): the
+    /// data version, and so every cached page, stays.
+    pub async fn write_quiet<F, R>(&self, f: F) -> Result<R, AppError>
+    where
+        F: FnOnce(&Transaction<'_>) -> Result<R, AppError> + Send + 'static,
+        R: Send + 'static,
+    {
+        self.write_async(f, false).await
+    }
+
+    async fn write_async<F, R>(&self, f: F, bump: bool) -> Result<R, AppError>
+    where
+        F: FnOnce(&Transaction<'_>) -> Result<R, AppError> + Send + 'static,
+        R: Send + 'static,
+    {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.write_job(f, bump, move |r| {
+            let _ = tx.send(r);
+        })?;
+        rx.await
+            .map_err(|_| AppError::Unavailable("the database writer has stopped".into()))?
+    }
+
+    /// As [`Db::write`], blocking the calling thread (commands, not the runtime).
+    pub fn write_blocking<F, R>(&self, f: F) -> Result<R, AppError>
+    where
+        F: FnOnce(&Transaction<'_>) -> Result<R, AppError> + Send + 'static,
+        R: Send + 'static,
+    {
+        let (tx, rx) = mpsc::sync_channel(1);
+        self.write_job(f, true, move |r| {
+            let _ = tx.send(r);
+        })?;
+        rx.recv()
+            .map_err(|_| AppError::Unavailable("the database writer has stopped".into()))?
+    }
+
+    fn reader(&self) -> Result<Connection, AppError> {
+        if let Some(conn) = self.inner.readers.lock().ok().and_then(|mut p| p.pop()) {
+            return Ok(conn);
+        }
+        let conn = Connection::open_with_flags(
+            &self.inner.path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        configure(&conn, false)?;
+        Ok(conn)
+    }
+
+    fn give_back(&self, conn: Connection) {
+        if let Ok(mut pool) = self.inner.readers.lock() {
+            if pool.len() < READ_POOL {
+                pool.push(conn);
+            }
+        }
+    }
+
+    /// Runs `f` on a read-only connection, blocking the calling thread.
+    pub fn read_blocking<F, R>(&self, f: F) -> Result<R, AppError>
+    where
+        F: FnOnce(&Connection) -> Result<R, AppError>,
+    {
+        let conn = self.reader()?;
+        let result = f(&conn);
+        self.give_back(conn);
+        result
+    }
+
+    /// Runs `f` on a read-only connection on the blocking thread pool.
+    pub async fn read<F, R>(&self, f: F) -> Result<R, AppError>
+    where
+        F: FnOnce(&Connection) -> Result<R, AppError> + Send + 'static,
+        R: Send + 'static,
+    {
+        let db = self.clone();
+        tokio::task::spawn_blocking(move || db.read_blocking(f))
+            .await
+            .map_err(|e| AppError::internal(format!("read task failed: {e}")))?
+    }
+
+    /// Stops the writer after the writes already queued; later writes fail.
+    pub fn close(&self) {
+        if let Ok(mut w) = self.inner.writer.lock() {
+            w.take();
+        }
+        if let Ok(mut pool) = self.inner.readers.lock() {
+            pool.clear();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn writes_then_reads_in_wal() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = Db::open(&dir.path().join("t.db")).expect("open");
+        let v0 = db.version();
+        db.write(|tx| {
+            tx.execute(
+                "INSERT INTO companies (slug, name, created_at, updated_at) VALUES ('a', 'A', 0, 0)",
+                [],
+            )?;
+            Ok(())
+        })
+        .await
+        .expect("write");
+        assert!(db.version() > v0);
+        let n: i64 = db
+            .read(|c| Ok(c.query_row("SELECT count(*) FROM companies", [], |r| r.get(0))?))
+            .await
+            .expect("read");
+        assert_eq!(n, 1);
+        let mode: String = db
+            .read(|c| Ok(c.query_row("PRAGMA journal_mode", [], |r| r.get(0))?))
+            .await
+            .expect("mode");
+        assert_eq!(mode, "wal");
+    }
+
+    #[tokio::test]
+    async fn a_failed_write_rolls_back() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = Db::open(&dir.path().join("t.db")).expect("open");
+        let r: Result<(), AppError> = db
+            .write(|tx| {
+                tx.execute(
+                    "INSERT INTO companies (slug, name, created_at, updated_at) VALUES ('a', 'A', 0, 0)",
+                    [],
+                )?;
+                Err(AppError::BadRequest("no".into()))
+            })
+            .await;
+        assert!(r.is_err());
+        let n: i64 = db
+            .read(|c| Ok(c.query_row("SELECT count(*) FROM companies", [], |r| r.get(0))?))
+            .await
+            .expect("read");
+        assert_eq!(n, 0);
+    }
+}

@@ -1,0 +1,117 @@
+//! Errors. Which type to use where:
+//!
+//! - Domain and storage code returns [`AppError`]. `?` on a `rusqlite::Error`
+//!   turns "no rows" into [`AppError::NotFound`] and anything else into a 500.
+//! - Page handlers return `poem::Result<_>` and use `?` on `AppError`: the
+//!   error-page middleware in `web::middleware` renders it as an HTML page.
+//! - API handlers return `Result<_, web::api::ApiError>`, which documents each status
+//!   in the OpenAPI document and answers `{"error": {"code", "message", "fields"}}`.
+//! - Commands (`main.rs`) print an error's `Display` on one line and exit non-zero.
+//!
+//! 5xx errors are logged with their cause and a request id; users see only a
+//! plain message and that id.
+
+use std::collections::BTreeMap;
+
+use poem::http::StatusCode;
+
+/// Field name → message, for forms and the API's `fields`.
+pub type FieldErrors = BTreeMap<String, String>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("the input has errors: {}", summarise(.0))]
+    Invalid(FieldErrors),
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+    #[error("database error: {0}")]
+    Db(rusqlite::Error),
+}
+
+fn summarise(fields: &FieldErrors) -> String {
+    fields
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}"))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+impl AppError {
+    pub fn internal(message: impl Into<String>) -> Self {
+        AppError::Internal(message.into())
+    }
+
+    /// A validation error on one field.
+    pub fn field(name: &str, message: impl Into<String>) -> Self {
+        let mut f = FieldErrors::new();
+        f.insert(name.to_string(), message.into());
+        AppError::Invalid(f)
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) | AppError::Db(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// A stable machine-readable code for the API.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::NotFound => "not_found",
+            AppError::BadRequest(_) => "bad_request",
+            AppError::Invalid(_) => "invalid_input",
+            AppError::Unavailable(_) => "unavailable",
+            AppError::Internal(_) | AppError::Db(_) => "internal",
+        }
+    }
+
+    /// What a user may be told: never the cause of a 5xx.
+    pub fn public_message(&self) -> String {
+        match self {
+            AppError::NotFound => "Nothing was found at this address.".into(),
+            AppError::Internal(_) | AppError::Db(_) => {
+                "Something went wrong on our side. Please try again.".into()
+            }
+            AppError::Unavailable(_) => "The service is busy or starting; please try again shortly.".into(),
+            other => other.to_string(),
+        }
+    }
+
+    pub fn fields(&self) -> Option<&FieldErrors> {
+        match self {
+            AppError::Invalid(f) => Some(f),
+            _ => None,
+        }
+    }
+}
+
+impl From<rusqlite::Error> for AppError {
+    fn from(e: rusqlite::Error) -> Self {
+        match e {
+            rusqlite::Error::QueryReturnedNoRows => AppError::NotFound,
+            other => AppError::Db(other),
+        }
+    }
+}
+
+impl From<serde_json::Error> for AppError {
+    fn from(e: serde_json::Error) -> Self {
+        AppError::Internal(format!("json: {e}"))
+    }
+}
+
+impl poem::error::ResponseError for AppError {
+    fn status(&self) -> StatusCode {
+        AppError::status(self)
+    }
+}

@@ -1,0 +1,239 @@
+//! SQL for jobs: plain functions over a connection or transaction.
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use super::input::NewJob;
+use super::model::{CompanyRef, Job, JobType, Region, Salary, SalaryPeriod, Status};
+use crate::error::AppError;
+
+const SELECT: &str = "SELECT j.id, j.slug, j.title, j.description, j.description_html, \
+     j.category, j.job_type, j.tags, j.remote, j.timezones, j.location, \
+     j.salary_min, j.salary_max, j.salary_currency, j.salary_period, \
+     j.apply_url, j.apply_email, j.featured, j.status, j.published_at, j.expires_at, \
+     j.created_at, j.updated_at, j.views, j.apply_clicks, \
+     c.id, c.name, c.slug, c.website, c.logo_url \
+     FROM jobs j JOIN companies c ON c.id = j.company_id";
+
+/// The condition for what the public may see, with `?1` as now.
+const LIVE: &str = "j.status = 'published' AND j.deleted_at IS NULL AND j.expires_at > ?1";
+
+/// The public order: featured first, newest first, highest id on ties.
+const ORDER: &str = "ORDER BY j.featured DESC, j.published_at DESC, j.id DESC";
+
+fn bad_value(column: usize, what: &str) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(
+        column,
+        rusqlite::types::Type::Text,
+        format!("unexpected {what}").into(),
+    )
+}
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<Job> {
+    let job_type: String = r.get(6)?;
+    let tags: String = r.get(7)?;
+    let remote: String = r.get(8)?;
+    let status: String = r.get(18)?;
+    let salary_min: Option<i64> = r.get(11)?;
+    let salary_max: Option<i64> = r.get(12)?;
+    let salary = if salary_min.is_some() || salary_max.is_some() {
+        let period: Option<String> = r.get(14)?;
+        Some(Salary {
+            min: salary_min,
+            max: salary_max,
+            currency: r.get::<_, Option<String>>(13)?.unwrap_or_default(),
+            period: period
+                .as_deref()
+                .and_then(SalaryPeriod::parse)
+                .unwrap_or(SalaryPeriod::Year),
+        })
+    } else {
+        None
+    };
+    let remote: Vec<String> = serde_json::from_str(&remote).map_err(|_| bad_value(8, "remote"))?;
+    Ok(Job {
+        id: r.get(0)?,
+        slug: r.get(1)?,
+        title: r.get(2)?,
+        description: r.get(3)?,
+        description_html: r.get(4)?,
+        category: r.get(5)?,
+        job_type: JobType::parse(&job_type).ok_or_else(|| bad_value(6, "job type"))?,
+        tags: serde_json::from_str(&tags).map_err(|_| bad_value(7, "tags"))?,
+        remote: remote.iter().filter_map(|s| Region::parse(s)).collect(),
+        timezones: r.get(9)?,
+        location: r.get(10)?,
+        salary,
+        apply_url: r.get(15)?,
+        apply_email: r.get(16)?,
+        featured: r.get(17)?,
+        status: Status::parse(&status).ok_or_else(|| bad_value(18, "status"))?,
+        published_at: r.get(19)?,
+        expires_at: r.get(20)?,
+        created_at: r.get(21)?,
+        updated_at: r.get(22)?,
+        views: r.get(23)?,
+        apply_clicks: r.get(24)?,
+        company: CompanyRef {
+            id: r.get(25)?,
+            name: r.get(26)?,
+            slug: r.get(27)?,
+            website: r.get(28)?,
+            logo_url: r.get(29)?,
+        },
+    })
+}
+
+/// One job in any status, unless deleted.
+pub fn get(conn: &Connection, id: i64) -> Result<Job, AppError> {
+    let sql = format!("{SELECT} WHERE j.id = ?1 AND j.deleted_at IS NULL");
+    Ok(conn.prepare_cached(&sql)?.query_row([id], from_row)?)
+}
+
+/// One job the public may see now.
+pub fn get_live(conn: &Connection, id: i64, now: i64) -> Result<Job, AppError> {
+    let job = get(conn, id)?;
+    if job.is_live(now) {
+        Ok(job)
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+/// A page of live jobs in the public order.
+pub fn list_live(conn: &Connection, now: i64, limit: i64, offset: i64) -> Result<Vec<Job>, AppError> {
+    let sql = format!("{SELECT} WHERE {LIVE} {ORDER} LIMIT ?2 OFFSET ?3");
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params![now, limit, offset], from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// How many jobs are live.
+pub fn count_live(conn: &Connection, now: i64) -> Result<i64, AppError> {
+    let sql = format!("SELECT count(*) FROM jobs j WHERE {LIVE}");
+    Ok(conn.prepare_cached(&sql)?.query_row([now], |r| r.get(0))?)
+}
+
+/// A company's live jobs, in the public order.
+pub fn live_by_company(conn: &Connection, company_id: i64, now: i64) -> Result<Vec<Job>, AppError> {
+    let sql = format!("{SELECT} WHERE {LIVE} AND j.company_id = ?2 {ORDER} LIMIT 500");
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params![now, company_id], from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// `(path, updated_at)` of live jobs, newest first, for the sitemap.
+pub fn live_paths(conn: &Connection, now: i64, limit: i64, offset: i64) -> Result<Vec<(String, i64)>, AppError> {
+    let sql = format!(
+        "SELECT j.id, j.slug, j.updated_at FROM jobs j WHERE {LIVE} \
+         ORDER BY j.published_at DESC, j.id DESC LIMIT ?2 OFFSET ?3"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params![now, limit, offset], |r| {
+        Ok((
+            format!("/jobs/{}-{}", r.get::<_, i64>(0)?, r.get::<_, String>(1)?),
+            r.get(2)?,
+        ))
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Calls `each` for every job not deleted (or only those in `status`), by id.
+pub fn for_each(
+    conn: &Connection,
+    status: Option<Status>,
+    mut each: impl FnMut(Job) -> Result<(), AppError>,
+) -> Result<(), AppError> {
+    let sql = format!(
+        "{SELECT} WHERE j.deleted_at IS NULL AND (?1 IS NULL OR j.status = ?1) ORDER BY j.id"
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let mut rows = stmt.query([status.map(Status::as_str)])?;
+    while let Some(row) = rows.next()? {
+        each(from_row(row)?)?;
+    }
+    Ok(())
+}
+
+/// When a job goes live and until when.
+#[derive(Debug, Clone, Copy)]
+pub struct Placement {
+    pub status: Status,
+    pub published_at: Option<i64>,
+    pub expires_at: Option<i64>,
+}
+
+/// Inserts a job for an existing company; returns its id.
+pub fn insert(
+    conn: &Connection,
+    job: &NewJob,
+    company_id: i64,
+    placement: Placement,
+    now: i64,
+) -> Result<i64, AppError> {
+    let html = crate::markdown::to_html(&job.description);
+    let tags = serde_json::to_string(&job.tags)?;
+    let remote: Vec<&str> = job.remote.iter().map(|r| r.as_str()).collect();
+    let remote = serde_json::to_string(&remote)?;
+    let salary = job.salary.as_ref();
+    conn.prepare_cached(
+        "INSERT INTO jobs (slug, title, company_id, description, description_html, category, \
+         job_type, tags, remote, timezones, location, salary_min, salary_max, salary_currency, \
+         salary_period, apply_url, apply_email, featured, status, published_at, expires_at, \
+         created_at, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, \
+         ?18, ?19, ?20, ?21, ?22, ?22)",
+    )?
+    .execute(params![
+        crate::slug::job_slug(&job.title),
+        job.title,
+        company_id,
+        job.description,
+        html,
+        job.category,
+        job.job_type.as_str(),
+        tags,
+        remote,
+        job.timezones,
+        job.location,
+        salary.and_then(|s| s.min),
+        salary.and_then(|s| s.max),
+        salary.map(|s| s.currency.as_str()),
+        salary.map(|s| s.period.as_str()),
+        job.apply_url,
+        job.apply_email,
+        job.featured,
+        placement.status.as_str(),
+        placement.published_at,
+        placement.expires_at,
+        now,
+    ])?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// Adds buffered view and apply-click counts.
+pub fn add_counts(conn: &Connection, counts: &[(i64, i64, i64)]) -> Result<(), AppError> {
+    let mut stmt = conn.prepare_cached(
+        "UPDATE jobs SET views = views + ?2, apply_clicks = apply_clicks + ?3 WHERE id = ?1",
+    )?;
+    for (id, views, clicks) in counts {
+        stmt.execute(params![id, views, clicks])?;
+    }
+    Ok(())
+}
+
+/// Whether any job exists at all (demo fills only an empty board).
+pub fn is_empty(conn: &Connection) -> Result<bool, AppError> {
+    Ok(conn
+        .query_row("SELECT 1 FROM jobs LIMIT 1", [], |_| Ok(()))
+        .optional()?
+        .is_none())
+}
+
+/// Jobs per status, for health and stats.
+pub fn count_by_status(conn: &Connection) -> Result<Vec<(String, i64)>, AppError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT status, count(*) FROM jobs WHERE deleted_at IS NULL GROUP BY status ORDER BY status",
+    )?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}

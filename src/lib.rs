@@ -1,0 +1,97 @@
+//! jobboard: a self-hosted job board in one binary.
+//!
+//! `main.rs` turns command lines into calls to this library; [`serve`] runs the
+//! web server on a listener until a shutdown signal.
+
+/// Time as a value passed in, so tests can move it.
+pub mod clock;
+/// Configuration layers, validation and the masked dump.
+pub mod config;
+/// Companies: store, pages and API.
+pub mod companies;
+/// The SQLite database: one writer thread, read-only connections, migrations.
+pub mod db;
+/// Demo data for a new board and for benchmarks.
+pub mod demo;
+/// The error type and which error to use where.
+pub mod error;
+/// Sitemap and robots.txt.
+pub mod feeds;
+/// Job postings: model, validation, store, pages, API, import/export.
+pub mod jobs;
+/// Markdown to sanitised HTML, and to plain text.
+pub mod markdown;
+/// ASCII slugs for URLs.
+pub mod slug;
+/// Routes, middleware, templates, assets and the page cache.
+pub mod web;
+
+use std::future::Future;
+use std::time::Duration;
+
+use poem::Server;
+use poem::listener::{Acceptor, TcpAcceptor};
+
+use clock::SharedClock;
+use config::Config;
+use db::Db;
+use error::AppError;
+use web::State;
+
+/// How often buffered view and click counts are written.
+const FLUSH_EVERY: Duration = Duration::from_secs(2);
+/// How long in-flight requests may take to finish at shutdown.
+const DRAIN: Duration = Duration::from_secs(10);
+
+/// Opens the database (migrating it) and builds the shared state.
+pub fn open(config: Config, clock: SharedClock) -> Result<State, AppError> {
+    let db = Db::open(&config.db_path())?;
+    web::AppState::new(config, db, clock)
+}
+
+/// Serves the board on `listener` until `shutdown` resolves, then finishes
+/// in-flight requests (bounded), writes pending counters and stops the writer.
+pub async fn serve(
+    state: State,
+    listener: std::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), AppError> {
+    listener
+        .set_nonblocking(true)
+        .map_err(|e| AppError::internal(format!("listener: {e}")))?;
+    let acceptor = TcpAcceptor::from_std(listener)
+        .map_err(|e| AppError::internal(format!("listener: {e}")))?;
+    let addrs = acceptor.local_addr();
+    tracing::info!(address = ?addrs.first().map(|a| a.to_string()), base_url = %state.config.base_url, "serving");
+
+    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+    let flusher = {
+        let state = state.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(FLUSH_EVERY);
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    _ = stop_rx.changed() => break,
+                }
+                if let Err(e) = state.counters.flush(&state.db).await {
+                    tracing::warn!(error = %e, "could not write view counts; will retry");
+                }
+            }
+        })
+    };
+
+    let app = web::app(state.clone());
+    let result = Server::new_with_acceptor(acceptor)
+        .run_with_graceful_shutdown(app, shutdown, Some(DRAIN))
+        .await;
+
+    let _ = stop_tx.send(true);
+    let _ = flusher.await;
+    if let Err(e) = state.counters.flush(&state.db).await {
+        tracing::error!(error = %e, "could not write view counts at shutdown");
+    }
+    state.db.close();
+    tracing::info!("stopped");
+    result.map_err(|e| AppError::internal(format!("server: {e}")))
+}

@@ -1,0 +1,224 @@
+//! The `jobboard` command: parses the command line and calls the library.
+
+use std::io::{BufReader, IsTerminal};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use jobboard::clock::{SharedClock, SystemClock};
+use jobboard::config::{Config, Inputs};
+use jobboard::db::Db;
+use jobboard::error::AppError;
+use jobboard::jobs::model::Status;
+
+#[derive(Parser)]
+#[command(name = "jobboard", version, about = "A self-hosted job board in one binary.")]
+struct Cli {
+    /// Configuration file (default: ./jobboard.toml when present).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Data directory: database, search index, uploads, outbox.
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web server (the default command).
+    Serve {
+        /// Socket address to listen on, e.g. 127.0.0.1:8080.
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<String>,
+        /// Fill an empty database with demo data first.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Fill an empty database with demo companies and jobs.
+    Demo {
+        /// How many jobs to make.
+        #[arg(long, default_value_t = 200)]
+        jobs: usize,
+    },
+    /// Import jobs from JSON Lines (one job per line; `-` reads stdin).
+    Import {
+        /// The file to read, or `-` for stdin.
+        file: PathBuf,
+    },
+    /// Write jobs as JSON Lines to stdout.
+    Export {
+        /// Only jobs in this status (draft, pending_payment, pending_review,
+        /// published, expired, filled, rejected).
+        #[arg(long, value_name = "S")]
+        status: Option<String>,
+    },
+    /// Load and validate the configuration, print it with secrets masked.
+    CheckConfig,
+}
+
+fn load_config(cli: &Cli, listen: Option<&String>) -> Result<Config, AppError> {
+    let mut inputs = Inputs::from_process(cli.config.clone());
+    if let Some(dir) = &cli.data_dir {
+        inputs.flags.push(("data_dir", dir.display().to_string()));
+    }
+    if let Some(addr) = listen {
+        inputs.flags.push(("listen", addr.clone()));
+    }
+    Config::load(&inputs).map_err(|e| AppError::BadRequest(e.to_string()))
+}
+
+fn init_logs(level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("{level},poem=warn")));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+fn progress_bar(len: Option<u64>, what: &str) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = match len {
+        Some(n) => ProgressBar::new(n),
+        None => ProgressBar::new_spinner(),
+    };
+    let template = format!("{what} {{bar:40}} {{pos}}/{{len}} {{elapsed}}");
+    if let Ok(style) = ProgressStyle::with_template(&template) {
+        bar.set_style(style);
+    }
+    bar
+}
+
+fn fill_demo(db: &Db, config: &Config, clock: &SharedClock, jobs: usize) -> Result<(), AppError> {
+    let bar = progress_bar(Some(jobs as u64), "demo");
+    let started = std::time::Instant::now();
+    let made = jobboard::demo::fill(db, config, clock, jobs, |n| bar.set_position(n as u64))?;
+    bar.finish_and_clear();
+    if made == 0 {
+        eprintln!("the board already has jobs; demo data is only added to an empty board");
+    } else {
+        eprintln!("made {made} demo jobs in {:.1}s", started.elapsed().as_secs_f64());
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+    tracing::info!("shutting down");
+}
+
+fn run(cli: Cli) -> Result<(), AppError> {
+    let clock: SharedClock = Arc::new(SystemClock);
+    let command = cli.command.as_ref().unwrap_or(&Command::Serve { listen: None, demo: false });
+    match command {
+        Command::CheckConfig => {
+            let config = load_config(&cli, None)?;
+            print!("{}", config.describe());
+            println!("configuration is valid");
+        }
+        Command::Migrate => {
+            let config = load_config(&cli, None)?;
+            let mut conn = jobboard::db::open_writer(&config.db_path())?;
+            let version = jobboard::db::migrations::current(&conn)?;
+            drop(conn.pragma_update(None, "wal_checkpoint", "PASSIVE"));
+            let _ = &mut conn;
+            eprintln!("database {} is at schema version {version}", config.db_path().display());
+        }
+        Command::Demo { jobs } => {
+            let config = load_config(&cli, None)?;
+            init_logs(&config.log_level);
+            let db = Db::open(&config.db_path())?;
+            fill_demo(&db, &config, &clock, *jobs)?;
+            db.close();
+        }
+        Command::Import { file } => {
+            let config = load_config(&cli, None)?;
+            init_logs(&config.log_level);
+            let db = Db::open(&config.db_path())?;
+            let (reader, len): (Box<dyn std::io::BufRead>, Option<u64>) = if file.as_os_str() == "-" {
+                (Box::new(BufReader::new(std::io::stdin().lock())), None)
+            } else {
+                let f = std::fs::File::open(file)
+                    .map_err(|e| AppError::BadRequest(format!("cannot read {}: {e}", file.display())))?;
+                let len = f.metadata().ok().map(|m| m.len());
+                (Box::new(BufReader::new(f)), len)
+            };
+            let bar = progress_bar(len, "import");
+            let report = jobboard::jobs::transfer::import(
+                &db,
+                &config,
+                &clock,
+                reader,
+                |bytes| bar.set_position(bytes as u64),
+                |line, reason| bar.suspend(|| eprintln!("line {line}: {reason}")),
+            )?;
+            bar.finish_and_clear();
+            db.close();
+            eprintln!("imported {}, skipped {}", report.imported, report.skipped.len());
+        }
+        Command::Export { status } => {
+            let config = load_config(&cli, None)?;
+            let status = match status {
+                Some(s) => Some(Status::parse(s).ok_or_else(|| {
+                    AppError::BadRequest(format!("--status {s:?} is not a job status"))
+                })?),
+                None => None,
+            };
+            let db = Db::open(&config.db_path())?;
+            let out = std::io::BufWriter::new(std::io::stdout().lock());
+            jobboard::jobs::transfer::export(&db, &config.base_url, status, out)?;
+            db.close();
+        }
+        Command::Serve { listen, demo } => {
+            let config = load_config(&cli, listen.as_ref())?;
+            init_logs(&config.log_level);
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| AppError::internal(format!("cannot start the runtime: {e}")))?;
+            let listener = std::net::TcpListener::bind(config.listen)
+                .map_err(|e| AppError::BadRequest(format!("cannot listen on {}: {e}", config.listen)))?;
+            let state = jobboard::open(config, clock.clone())?;
+            if *demo {
+                fill_demo(&state.db, &state.config, &clock, 200)?;
+            }
+            runtime.block_on(jobboard::serve(state, listener, shutdown_signal()))?;
+        }
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("jobboard: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,137 @@
+//! The JSON API's plumbing: the OpenAPI service, the error body, and JSON for
+//! errors that happen before a handler (unknown path, wrong method).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use poem::http::{HeaderValue, StatusCode, header};
+use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApiService};
+
+use super::State;
+use crate::error::AppError;
+
+/// The body of every API error.
+#[derive(Debug, Object)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Object)]
+pub struct ErrorDetail {
+    /// A stable machine-readable code, e.g. `not_found`, `invalid_input`.
+    pub code: String,
+    /// A sentence for people.
+    pub message: String,
+    /// A message per invalid input field.
+    pub fields: BTreeMap<String, String>,
+}
+
+impl ErrorBody {
+    pub fn new(code: &str, message: impl Into<String>) -> ErrorBody {
+        ErrorBody {
+            error: ErrorDetail {
+                code: code.to_string(),
+                message: message.into(),
+                fields: BTreeMap::new(),
+            },
+        }
+    }
+}
+
+/// An API error: every status an operation may answer besides success.
+#[derive(Debug, ApiResponse)]
+#[oai(bad_request_handler = "bad_request")]
+pub enum ApiError {
+    /// The request is malformed.
+    #[oai(status = 400)]
+    BadRequest(Json<ErrorBody>),
+    /// Nothing at this address (or not yours).
+    #[oai(status = 404)]
+    NotFound(Json<ErrorBody>),
+    /// The input has errors; `fields` says which.
+    #[oai(status = 422)]
+    Invalid(Json<ErrorBody>),
+    /// Something failed on the server.
+    #[oai(status = 500)]
+    Internal(Json<ErrorBody>),
+    /// The service is busy or starting.
+    #[oai(status = 503)]
+    Unavailable(Json<ErrorBody>),
+}
+
+fn bad_request(err: poem::Error) -> ApiError {
+    ApiError::BadRequest(Json(ErrorBody::new("bad_request", err.to_string())))
+}
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> ApiError {
+        let mut body = ErrorBody::new(e.code(), e.public_message());
+        if let Some(fields) = e.fields() {
+            body.error.fields = fields.clone();
+        }
+        match e {
+            AppError::NotFound => ApiError::NotFound(Json(body)),
+            AppError::BadRequest(_) => ApiError::BadRequest(Json(body)),
+            AppError::Invalid(_) => ApiError::Invalid(Json(body)),
+            AppError::Unavailable(_) => ApiError::Unavailable(Json(body)),
+            AppError::Internal(_) | AppError::Db(_) => {
+                let id = super::middleware::request_id();
+                tracing::error!(request_id = %id, error = %e, "api request failed");
+                body.error.message = format!("{} (reference {id})", body.error.message);
+                ApiError::Internal(Json(body))
+            }
+        }
+    }
+}
+
+/// The API under `/api`: `/api/v1/...` and `/api/openapi.json`.
+pub fn routes(state: &State) -> impl Endpoint + use<> {
+    let service = OpenApiService::new(
+        (crate::jobs::api::JobsApi, crate::companies::api::CompaniesApi),
+        format!("{} API", state.config.site.name),
+        env!("CARGO_PKG_VERSION"),
+    )
+    .description("Read the board's published jobs and companies. Errors are `{\"error\": {\"code\", \"message\", \"fields\"}}`.")
+    .url_prefix("/api/v1")
+    .server(state.config.base_url.clone());
+    let spec = service.spec_endpoint();
+    Route::new()
+        .nest("/v1", service)
+        .at("/openapi.json", spec)
+        .around(json_errors)
+}
+
+/// Turns errors raised outside handlers (no such path, wrong method, a panic's
+/// 500) into the API's JSON error body.
+async fn json_errors<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Result<Response> {
+    let method = req.method().to_string();
+    let path = req.uri().path().to_string();
+    let err = match ep.call(req).await {
+        Ok(resp) => return Ok(resp.into_response()),
+        Err(err) => err,
+    };
+    let (status, _, message, id) = super::middleware::describe(&err, &method, &path);
+    let code = match status {
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::BAD_REQUEST => "bad_request",
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::UNPROCESSABLE_ENTITY => "invalid_input",
+        s if s.is_server_error() => "internal",
+        _ => "error",
+    };
+    let message = match id {
+        Some(id) => format!("{message} (reference {id})"),
+        None => message,
+    };
+    let body = serde_json::json!({"error": {"code": code, "message": message, "fields": {}}});
+    let mut resp = poem::web::Json(body).into_response();
+    resp.set_status(status);
+    if status == StatusCode::METHOD_NOT_ALLOWED {
+        resp.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+    }
+    Ok(resp)
+}

@@ -1,0 +1,90 @@
+//! Rendered public pages, kept per data version: a page is served again from
+//! memory until the database changes (or `TTL` passes, for changes made by
+//! other processes and for time-relative text such as "3d ago").
+
+use std::collections::HashMap;
+use std::sync::RwLock;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+
+/// How long a cached page may live without a write in this process.
+const TTL: Duration = Duration::from_secs(2);
+
+struct Entry {
+    version: u64,
+    stored: Instant,
+    body: Bytes,
+}
+
+/// A bounded map of rendered pages.
+pub struct PageCache {
+    entries: RwLock<HashMap<String, Entry>>,
+    max_bytes: usize,
+    bytes: std::sync::atomic::AtomicUsize,
+}
+
+impl PageCache {
+    /// A cache holding at most `max_bytes` of page bodies.
+    pub fn new(max_bytes: usize) -> PageCache {
+        PageCache {
+            entries: RwLock::new(HashMap::new()),
+            max_bytes,
+            bytes: std::sync::atomic::AtomicUsize::new(0),
+        }
+    }
+
+    /// The page stored under `key` for data `version`, if still fresh.
+    pub fn get(&self, key: &str, version: u64) -> Option<Bytes> {
+        let entries = self.entries.read().ok()?;
+        let e = entries.get(key)?;
+        (e.version == version && e.stored.elapsed() < TTL).then(|| e.body.clone())
+    }
+
+    /// Stores a page; when full, starts over (cheap, and rare in practice).
+    pub fn put(&self, key: String, version: u64, body: Bytes) {
+        use std::sync::atomic::Ordering;
+        if body.len() > self.max_bytes / 8 {
+            return;
+        }
+        let Ok(mut entries) = self.entries.write() else { return };
+        if self.bytes.load(Ordering::Relaxed) + body.len() > self.max_bytes {
+            entries.clear();
+            self.bytes.store(0, Ordering::Relaxed);
+        }
+        self.bytes.fetch_add(body.len(), Ordering::Relaxed);
+        if let Some(old) = entries.insert(
+            key,
+            Entry {
+                version,
+                stored: Instant::now(),
+                body,
+            },
+        ) {
+            self.bytes.fetch_sub(old.body.len(), Ordering::Relaxed);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_version_misses() {
+        let c = PageCache::new(1 << 20);
+        c.put("/".into(), 1, Bytes::from_static(b"page"));
+        assert_eq!(c.get("/", 1).as_deref(), Some(&b"page"[..]));
+        assert!(c.get("/", 2).is_none());
+        assert!(c.get("/other", 1).is_none());
+    }
+
+    #[test]
+    fn stays_within_its_budget() {
+        let c = PageCache::new(100);
+        for i in 0..50 {
+            c.put(format!("/{i}"), 1, Bytes::from(vec![b'x'; 10]));
+        }
+        assert!(c.bytes.load(std::sync::atomic::Ordering::Relaxed) <= 100);
+    }
+}

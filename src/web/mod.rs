@@ -1,0 +1,154 @@
+//! The web layer: shared state, the route table, middleware, rendering helpers.
+
+pub mod api;
+pub mod assets;
+pub mod cache;
+pub mod health;
+pub mod middleware;
+pub mod templates;
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use poem::http::{StatusCode, header};
+use poem::web::Data;
+use poem::{Endpoint, EndpointExt, Request, Response, Route, get, handler};
+use serde::Serialize;
+
+use crate::clock::SharedClock;
+use crate::config::Config;
+use crate::db::Db;
+use crate::error::AppError;
+use crate::jobs::counters::Counters;
+
+/// Everything a request handler may need, shared by all of them.
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub db: Db,
+    pub clock: SharedClock,
+    pub templates: templates::Templates,
+    pub assets: Arc<assets::Assets>,
+    pub pages: cache::PageCache,
+    pub counters: Counters,
+}
+
+/// The state as handlers receive it.
+pub type State = Arc<AppState>;
+
+impl AppState {
+    /// Builds the state: loads templates and assets.
+    pub fn new(config: Config, db: Db, clock: SharedClock) -> Result<State, AppError> {
+        let assets = Arc::new(assets::Assets::load());
+        let site = templates::SiteGlobals {
+            name: config.site.name.clone(),
+            tagline: config.site.tagline.clone(),
+            base_url: config.base_url.clone(),
+        };
+        let templates = templates::Templates::load(site, Arc::clone(&assets))?;
+        Ok(Arc::new(AppState {
+            config: Arc::new(config),
+            db,
+            clock,
+            templates,
+            assets,
+            pages: cache::PageCache::new(24 << 20),
+            counters: Counters::default(),
+        }))
+    }
+
+    /// Now, in Unix seconds.
+    pub fn now(&self) -> i64 {
+        self.clock.unix()
+    }
+
+    /// An absolute URL on this site.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.config.base_url)
+    }
+
+    /// Renders a page to bytes.
+    pub fn render<S: Serialize>(&self, template: &str, ctx: S) -> Result<Bytes, AppError> {
+        Ok(Bytes::from(self.templates.render(template, ctx)?))
+    }
+
+    /// A cached public page for this request, or renders and caches it.
+    pub async fn cached_page<F, Fut>(&self, req: &Request, render: F) -> Result<Response, AppError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<Bytes, AppError>>,
+    {
+        let key = req
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_default();
+        let version = self.db.version();
+        let body = match self.pages.get(&key, version) {
+            Some(body) => body,
+            None => {
+                let body = render().await?;
+                self.pages.put(key, version, body.clone());
+                body
+            }
+        };
+        Ok(html(body))
+    }
+}
+
+/// A 200 HTML response.
+pub fn html(body: Bytes) -> Response {
+    Response::builder()
+        .content_type("text/html; charset=utf-8")
+        .body(body)
+}
+
+/// A permanent redirect.
+pub fn moved_permanently(location: &str) -> Response {
+    Response::builder()
+        .status(StatusCode::MOVED_PERMANENTLY)
+        .header(header::LOCATION, location)
+        .finish()
+}
+
+/// A redirect for a link that is followed once (apply clicks).
+pub fn found(location: &str) -> Response {
+    Response::builder()
+        .status(StatusCode::FOUND)
+        .header(header::LOCATION, location)
+        .header(header::CACHE_CONTROL, "no-store")
+        .finish()
+}
+
+#[handler]
+async fn asset(req: &Request, Data(state): Data<&State>, poem::web::Path(name): poem::web::Path<String>) -> Response {
+    state.assets.respond(&name, req)
+}
+
+#[handler]
+async fn favicon(req: &Request, Data(state): Data<&State>) -> Response {
+    state.assets.favicon(req)
+}
+
+/// The whole application: pages, API, assets, wrapped in the middleware.
+pub fn app(state: State) -> impl Endpoint {
+    use crate::{companies, feeds, jobs};
+    let pages = Route::new()
+        .at("/", get(jobs::pages::home))
+        .at("/jobs", get(jobs::pages::list))
+        .at("/jobs/:id_slug", get(jobs::pages::show))
+        .at("/jobs/:id/apply", get(jobs::pages::apply))
+        .at("/companies/:slug", get(companies::pages::show))
+        .at("/sitemap.xml", get(feeds::sitemap::sitemap))
+        .at("/sitemaps/:file", get(feeds::sitemap::sitemap_part))
+        .at("/robots.txt", get(feeds::sitemap::robots))
+        .at("/healthz", get(health::healthz))
+        .at("/assets/*name", get(asset))
+        .at("/favicon.ico", get(favicon))
+        .around(middleware::error_pages);
+    let api = api::routes(&state);
+    Route::new()
+        .nest("/api", api)
+        .nest("/", pages)
+        .with(middleware::SecurityHeaders::new(&state.config))
+        .data(state)
+}
