@@ -65,9 +65,7 @@ impl Clock for ManualClock {
 /// Formats Unix seconds as RFC 3339 UTC (`2026-11-27T03:22:33Z`).
 pub fn rfc3339(unix: i64) -> String {
     let t = OffsetDateTime::from_unix_timestamp(unix).unwrap_or(OffsetDateTime::UNIX_EPOCH);
-    let f = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
-    );
+    let f = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
     t.format(&f).unwrap_or_default()
 }
 

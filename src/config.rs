@@ -307,7 +307,10 @@ impl Raw {
                 values.insert(def.name, (value.clone(), Source::Env(var)));
             } else if let Some(path) = inputs.env.get(&file_var) {
                 let value = std::fs::read_to_string(path).map_err(|e| {
-                    ConfigError::new(format!("`{}`: cannot read {file_var}={path}: {e}", def.name))
+                    ConfigError::new(format!(
+                        "`{}`: cannot read {file_var}={path}: {e}",
+                        def.name
+                    ))
                 })?;
                 let value = value.trim_end_matches(['\n', '\r']).to_string();
                 values.insert(def.name, (value, Source::Env(file_var)));
@@ -348,13 +351,14 @@ impl Raw {
             .unwrap_or((String::new(), Source::Default));
         let secret = KEYS.iter().any(|k| k.name == name && k.secret);
         let shown = if secret { "********".into() } else { value };
-        ConfigError::new(format!(
-            "`{name}` (from {source}) {what}, got {shown:?}"
-        ))
+        ConfigError::new(format!("`{name}` (from {source}) {what}, got {shown:?}"))
     }
 
     fn parse<T: std::str::FromStr>(&self, name: &str, what: &str) -> Result<T, ConfigError> {
-        self.get(name).trim().parse().map_err(|_| self.err(name, what))
+        self.get(name)
+            .trim()
+            .parse()
+            .map_err(|_| self.err(name, what))
     }
 
     fn boolean(&self, name: &str) -> Result<bool, ConfigError> {
@@ -375,7 +379,8 @@ impl Raw {
     }
 
     fn validate(self) -> Result<Config, ConfigError> {
-        let listen: SocketAddr = self.parse("listen", "must be a socket address like 127.0.0.1:8080")?;
+        let listen: SocketAddr =
+            self.parse("listen", "must be a socket address like 127.0.0.1:8080")?;
         let base_url = match self.opt("base_url") {
             Some(url) => {
                 if !(url.starts_with("http://") || url.starts_with("https://")) {
@@ -391,7 +396,10 @@ impl Raw {
         }
         let log_level = self.get("log.level").trim().to_string();
         if !["error", "warn", "info", "debug", "trace"].contains(&log_level.as_str()) {
-            return Err(self.err("log.level", "must be one of error, warn, info, debug, trace"));
+            return Err(self.err(
+                "log.level",
+                "must be one of error, warn, info, debug, trace",
+            ));
         }
 
         let name = self.get("site.name").trim().to_string();
@@ -426,7 +434,8 @@ impl Raw {
             return Err(self.err("posting.currency", "must be a three-letter ISO 4217 code"));
         }
         let posting = PostingConfig {
-            price_cents: self.parse("posting.price_cents", "must be a whole number of cents ≥ 0")?,
+            price_cents: self
+                .parse("posting.price_cents", "must be a whole number of cents ≥ 0")?,
             currency,
             featured_price_cents: self.parse(
                 "posting.featured_price_cents",
@@ -443,7 +452,11 @@ impl Raw {
         let stripe = StripeConfig {
             secret_key: self.opt("stripe.secret_key"),
             webhook_secret: self.opt("stripe.webhook_secret"),
-            api_base: self.get("stripe.api_base").trim().trim_end_matches('/').to_string(),
+            api_base: self
+                .get("stripe.api_base")
+                .trim()
+                .trim_end_matches('/')
+                .to_string(),
         };
         match (&stripe.secret_key, &stripe.webhook_secret) {
             (Some(_), None) => {
@@ -493,7 +506,10 @@ impl Raw {
         }
         let from = self.get("mail.from").trim().to_string();
         if !from.contains('@') {
-            return Err(self.err("mail.from", "must be an email address, like Board <jobs@example.org>"));
+            return Err(self.err(
+                "mail.from",
+                "must be an email address, like Board <jobs@example.org>",
+            ));
         }
         let mail = MailConfig {
             transport,
@@ -598,9 +614,10 @@ fn file_value(
     name: &str,
     value: &toml::Value,
 ) -> Result<(&'static str, String), ConfigError> {
-    let def = KEYS.iter().find(|k| k.name == name).ok_or_else(|| {
-        ConfigError::new(format!("unknown key `{name}` in {}", path.display()))
-    })?;
+    let def = KEYS
+        .iter()
+        .find(|k| k.name == name)
+        .ok_or_else(|| ConfigError::new(format!("unknown key `{name}` in {}", path.display())))?;
     let text = match value {
         toml::Value::String(s) => s.clone(),
         toml::Value::Integer(i) => i.to_string(),
@@ -637,7 +654,10 @@ mod tests {
     fn load(env: &[(&str, &str)], flags: &[(&'static str, &str)]) -> Result<Config, ConfigError> {
         Config::load(&Inputs {
             config_file: None,
-            env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
             flags: flags.iter().map(|(k, v)| (*k, v.to_string())).collect(),
         })
     }
@@ -662,7 +682,10 @@ mod tests {
     fn price_without_stripe_is_an_error() {
         let e = load(&[("JOBBOARD_POSTING_PRICE_CENTS", "5000")], &[]).expect_err("no keys");
         assert!(e.to_string().contains("posting.price_cents"), "{e}");
-        assert!(e.to_string().contains("JOBBOARD_POSTING_PRICE_CENTS"), "{e}");
+        assert!(
+            e.to_string().contains("JOBBOARD_POSTING_PRICE_CENTS"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -18,37 +18,227 @@ const SECOND: &[&str] = &[
     "wind", "fin", "stack", "leaf", "works", "labs", "field", "forge", "path", "wave", "line",
     "byte", "loop", "craft", "point", "bridge", "grid", "light", "cloud", "hive",
 ];
-const SUFFIX: &[&str] = &["", "", " Inc.", " GmbH", " Ltd", " Studio", " Co-op", " Health", " Systems", " Learning"];
+const SUFFIX: &[&str] = &[
+    "",
+    "",
+    " Inc.",
+    " GmbH",
+    " Ltd",
+    " Studio",
+    " Co-op",
+    " Health",
+    " Systems",
+    " Learning",
+];
 
 /// (category, titles, tags) — titles get a seniority in front.
 const ROLES: &[(&str, &[&str], &[&str])] = &[
-    ("Software Development", &["Rust Engineer", "Backend Engineer", "Frontend Developer", "Full-Stack Developer", "iOS Engineer", "Android Developer", "Go Developer", "Python Developer", "Elixir Engineer", "Platform Engineer"],
-        &["rust", "go", "python", "typescript", "react", "postgresql", "kotlin", "swift", "elixir", "graphql", "node.js", "django", "rails", "vue", "aws"]),
-    ("Design", &["Product Designer", "UX Researcher", "Brand Designer", "UI Designer", "Design Systems Lead"],
-        &["figma", "ux", "ui", "research", "accessibility", "illustration", "prototyping"]),
-    ("Product", &["Product Manager", "Product Owner", "Technical Product Manager", "Head of Product"],
-        &["roadmaps", "analytics", "b2b", "saas", "discovery", "agile"]),
-    ("Data", &["Data Engineer", "Data Scientist", "Analytics Engineer", "Machine Learning Engineer", "Data Analyst"],
-        &["sql", "python", "dbt", "spark", "airflow", "statistics", "pytorch", "bigquery"]),
-    ("DevOps & Sysadmin", &["Site Reliability Engineer", "DevOps Engineer", "Linux Administrator", "Cloud Engineer", "Security Engineer"],
-        &["kubernetes", "terraform", "linux", "aws", "gcp", "ansible", "observability", "security"]),
-    ("Marketing", &["Content Marketer", "Growth Marketer", "SEO Specialist", "Marketing Manager", "Community Manager"],
-        &["seo", "content", "email", "social-media", "analytics", "copywriting"]),
-    ("Sales", &["Account Executive", "Sales Development Representative", "Partnerships Manager", "Solutions Consultant"],
-        &["b2b", "saas", "crm", "negotiation", "enterprise"]),
-    ("Customer Support", &["Customer Support Specialist", "Support Engineer", "Customer Success Manager", "Technical Support Lead"],
-        &["zendesk", "customer-success", "documentation", "troubleshooting", "saas"]),
-    ("Finance", &["Financial Analyst", "Accountant", "Controller", "Payroll Specialist"],
-        &["accounting", "excel", "forecasting", "payroll", "audit"]),
-    ("Writing", &["Technical Writer", "Copywriter", "Editor", "Documentation Engineer"],
-        &["writing", "docs", "markdown", "editing", "api-docs"]),
-    ("Operations", &["Operations Manager", "Executive Assistant", "People Operations Partner", "Project Manager"],
-        &["operations", "planning", "remote", "hr", "coordination"]),
-    ("Education", &["Curriculum Designer", "Online Tutor", "Instructional Designer"],
-        &["teaching", "e-learning", "curriculum", "mentoring"]),
+    (
+        "Software Development",
+        &[
+            "Rust Engineer",
+            "Backend Engineer",
+            "Frontend Developer",
+            "Full-Stack Developer",
+            "iOS Engineer",
+            "Android Developer",
+            "Go Developer",
+            "Python Developer",
+            "Elixir Engineer",
+            "Platform Engineer",
+        ],
+        &[
+            "rust",
+            "go",
+            "python",
+            "typescript",
+            "react",
+            "postgresql",
+            "kotlin",
+            "swift",
+            "elixir",
+            "graphql",
+            "node.js",
+            "django",
+            "rails",
+            "vue",
+            "aws",
+        ],
+    ),
+    (
+        "Design",
+        &[
+            "Product Designer",
+            "UX Researcher",
+            "Brand Designer",
+            "UI Designer",
+            "Design Systems Lead",
+        ],
+        &[
+            "figma",
+            "ux",
+            "ui",
+            "research",
+            "accessibility",
+            "illustration",
+            "prototyping",
+        ],
+    ),
+    (
+        "Product",
+        &[
+            "Product Manager",
+            "Product Owner",
+            "Technical Product Manager",
+            "Head of Product",
+        ],
+        &["roadmaps", "analytics", "b2b", "saas", "discovery", "agile"],
+    ),
+    (
+        "Data",
+        &[
+            "Data Engineer",
+            "Data Scientist",
+            "Analytics Engineer",
+            "Machine Learning Engineer",
+            "Data Analyst",
+        ],
+        &[
+            "sql",
+            "python",
+            "dbt",
+            "spark",
+            "airflow",
+            "statistics",
+            "pytorch",
+            "bigquery",
+        ],
+    ),
+    (
+        "DevOps & Sysadmin",
+        &[
+            "Site Reliability Engineer",
+            "DevOps Engineer",
+            "Linux Administrator",
+            "Cloud Engineer",
+            "Security Engineer",
+        ],
+        &[
+            "kubernetes",
+            "terraform",
+            "linux",
+            "aws",
+            "gcp",
+            "ansible",
+            "observability",
+            "security",
+        ],
+    ),
+    (
+        "Marketing",
+        &[
+            "Content Marketer",
+            "Growth Marketer",
+            "SEO Specialist",
+            "Marketing Manager",
+            "Community Manager",
+        ],
+        &[
+            "seo",
+            "content",
+            "email",
+            "social-media",
+            "analytics",
+            "copywriting",
+        ],
+    ),
+    (
+        "Sales",
+        &[
+            "Account Executive",
+            "Sales Development Representative",
+            "Partnerships Manager",
+            "Solutions Consultant",
+        ],
+        &["b2b", "saas", "crm", "negotiation", "enterprise"],
+    ),
+    (
+        "Customer Support",
+        &[
+            "Customer Support Specialist",
+            "Support Engineer",
+            "Customer Success Manager",
+            "Technical Support Lead",
+        ],
+        &[
+            "zendesk",
+            "customer-success",
+            "documentation",
+            "troubleshooting",
+            "saas",
+        ],
+    ),
+    (
+        "Finance",
+        &[
+            "Financial Analyst",
+            "Accountant",
+            "Controller",
+            "Payroll Specialist",
+        ],
+        &["accounting", "excel", "forecasting", "payroll", "audit"],
+    ),
+    (
+        "Writing",
+        &[
+            "Technical Writer",
+            "Copywriter",
+            "Editor",
+            "Documentation Engineer",
+        ],
+        &["writing", "docs", "markdown", "editing", "api-docs"],
+    ),
+    (
+        "Operations",
+        &[
+            "Operations Manager",
+            "Executive Assistant",
+            "People Operations Partner",
+            "Project Manager",
+        ],
+        &["operations", "planning", "remote", "hr", "coordination"],
+    ),
+    (
+        "Education",
+        &[
+            "Curriculum Designer",
+            "Online Tutor",
+            "Instructional Designer",
+        ],
+        &["teaching", "e-learning", "curriculum", "mentoring"],
+    ),
 ];
-const LEVELS: &[&str] = &["", "", "Senior ", "Junior ", "Lead ", "Staff ", "Principal "];
-const LOCATIONS: &[&str] = &["Berlin, Germany", "Lisbon, Portugal", "Toronto, Canada", "São Paulo, Brazil", "Nairobi, Kenya", "Singapore", "Austin, USA", "Kraków, Poland", "Taipei, Taiwan", "Ho Chi Minh City, Vietnam"];
+const LEVELS: &[&str] = &[
+    "",
+    "",
+    "Senior ",
+    "Junior ",
+    "Lead ",
+    "Staff ",
+    "Principal ",
+];
+const LOCATIONS: &[&str] = &[
+    "Berlin, Germany",
+    "Lisbon, Portugal",
+    "Toronto, Canada",
+    "São Paulo, Brazil",
+    "Nairobi, Kenya",
+    "Singapore",
+    "Austin, USA",
+    "Kraków, Poland",
+    "Taipei, Taiwan",
+    "Ho Chi Minh City, Vietnam",
+];
 const PERKS: &[&str] = &[
     "A yearly learning budget of 1,500 for books, courses and conferences",
     "Flexible hours: we care about outcomes, not online status",
@@ -84,7 +274,11 @@ fn company_name(g: &mut Gen) -> String {
 fn description(g: &mut Gen, title: &str, company: &str, tags: &[String]) -> String {
     let mut perks: Vec<&str> = PERKS.to_vec();
     g.0.shuffle(&mut perks);
-    let skills = if tags.is_empty() { "the tools of the trade".to_string() } else { tags.join(", ") };
+    let skills = if tags.is_empty() {
+        "the tools of the trade".to_string()
+    } else {
+        tags.join(", ")
+    };
     format!(
         "## About {company}\n\n{about}\n\n## The role\n\nAs our **{title}** you will own meaningful work from the first week. \
          You will pair with teammates across time zones, write things down, and ship improvements that \
@@ -145,7 +339,13 @@ fn make_job(g: &mut Gen, companies: &[String]) -> NewJob {
     let (apply_url, apply_email) = if g.0.u8(..5) == 0 {
         (None, Some(format!("jobs@{slug}.example")))
     } else {
-        (Some(format!("https://{slug}.example/careers/{}", g.0.u32(1000..99_999))), None)
+        (
+            Some(format!(
+                "https://{slug}.example/careers/{}",
+                g.0.u32(1000..99_999)
+            )),
+            None,
+        )
     };
     let description = description(g, &title, &company, &tags);
     NewJob {
@@ -190,12 +390,19 @@ pub fn fill(
         return Ok(0);
     }
     let mut g = Gen(fastrand::Rng::with_seed(20_261_127));
-    let companies: Vec<String> = (0..(count / 8).clamp(5, 5_000)).map(|_| company_name(&mut g)).collect();
+    let companies: Vec<String> = (0..(count / 8).clamp(5, 5_000))
+        .map(|_| company_name(&mut g))
+        .collect();
     let now = clock.unix();
     let duration = i64::from(config.posting.duration_days) * 86_400;
     // Spread publication over the last posting period, so all are live and ages vary.
     let spread = (duration - 86_400).max(3600);
-    let known: Vec<String> = config.site.categories.iter().map(|c| c.slug.clone()).collect();
+    let known: Vec<String> = config
+        .site
+        .categories
+        .iter()
+        .map(|c| c.slug.clone())
+        .collect();
     let fallback = known.last().cloned().unwrap_or_else(|| "other".into());
     let mut made = 0;
     while made < count {

@@ -82,7 +82,9 @@ impl AppError {
             AppError::Internal(_) | AppError::Db(_) => {
                 "Something went wrong on our side. Please try again.".into()
             }
-            AppError::Unavailable(_) => "The service is busy or starting; please try again shortly.".into(),
+            AppError::Unavailable(_) => {
+                "The service is busy or starting; please try again shortly.".into()
+            }
             other => other.to_string(),
         }
     }

@@ -5,10 +5,10 @@
 
 /// Time as a value passed in, so tests can move it.
 pub mod clock;
-/// Configuration layers, validation and the masked dump.
-pub mod config;
 /// Companies: store, pages and API.
 pub mod companies;
+/// Configuration layers, validation and the masked dump.
+pub mod config;
 /// The SQLite database: one writer thread, read-only connections, migrations.
 pub mod db;
 /// Demo data for a new board and for benchmarks.
@@ -30,7 +30,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use poem::Server;
-use poem::listener::{Acceptor, TcpAcceptor};
+use poem::listener::TcpAcceptor;
 
 use clock::SharedClock;
 use config::Config;
@@ -56,13 +56,15 @@ pub async fn serve(
     listener: std::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), AppError> {
+    let local = listener
+        .local_addr()
+        .map_err(|e| AppError::internal(format!("listener: {e}")))?;
     listener
         .set_nonblocking(true)
         .map_err(|e| AppError::internal(format!("listener: {e}")))?;
     let acceptor = TcpAcceptor::from_std(listener)
         .map_err(|e| AppError::internal(format!("listener: {e}")))?;
-    let addrs = acceptor.local_addr();
-    tracing::info!(address = ?addrs.first().map(|a| a.to_string()), base_url = %state.config.base_url, "serving");
+    tracing::info!(base_url = %state.config.base_url, "listening on {local}");
 
     let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
     let flusher = {

@@ -15,7 +15,11 @@ use jobboard::error::AppError;
 use jobboard::jobs::model::Status;
 
 #[derive(Parser)]
-#[command(name = "jobboard", version, about = "A self-hosted job board in one binary.")]
+#[command(
+    name = "jobboard",
+    version,
+    about = "A self-hosted job board in one binary."
+)]
 struct Cli {
     /// Configuration file (default: ./jobboard.toml when present).
     #[arg(long, global = true, value_name = "FILE")]
@@ -79,6 +83,7 @@ fn init_logs(level: &str) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .try_init();
 }
 
@@ -105,7 +110,10 @@ fn fill_demo(db: &Db, config: &Config, clock: &SharedClock, jobs: usize) -> Resu
     if made == 0 {
         eprintln!("the board already has jobs; demo data is only added to an empty board");
     } else {
-        eprintln!("made {made} demo jobs in {:.1}s", started.elapsed().as_secs_f64());
+        eprintln!(
+            "made {made} demo jobs in {:.1}s",
+            started.elapsed().as_secs_f64()
+        );
     }
     Ok(())
 }
@@ -114,13 +122,14 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}
@@ -133,7 +142,10 @@ async fn shutdown_signal() {
 
 fn run(cli: Cli) -> Result<(), AppError> {
     let clock: SharedClock = Arc::new(SystemClock);
-    let command = cli.command.as_ref().unwrap_or(&Command::Serve { listen: None, demo: false });
+    let command = cli.command.as_ref().unwrap_or(&Command::Serve {
+        listen: None,
+        demo: false,
+    });
     match command {
         Command::CheckConfig => {
             let config = load_config(&cli, None)?;
@@ -146,7 +158,10 @@ fn run(cli: Cli) -> Result<(), AppError> {
             let version = jobboard::db::migrations::current(&conn)?;
             drop(conn.pragma_update(None, "wal_checkpoint", "PASSIVE"));
             let _ = &mut conn;
-            eprintln!("database {} is at schema version {version}", config.db_path().display());
+            eprintln!(
+                "database {} is at schema version {version}",
+                config.db_path().display()
+            );
         }
         Command::Demo { jobs } => {
             let config = load_config(&cli, None)?;
@@ -159,11 +174,13 @@ fn run(cli: Cli) -> Result<(), AppError> {
             let config = load_config(&cli, None)?;
             init_logs(&config.log_level);
             let db = Db::open(&config.db_path())?;
-            let (reader, len): (Box<dyn std::io::BufRead>, Option<u64>) = if file.as_os_str() == "-" {
+            let (reader, len): (Box<dyn std::io::BufRead>, Option<u64>) = if file.as_os_str() == "-"
+            {
                 (Box::new(BufReader::new(std::io::stdin().lock())), None)
             } else {
-                let f = std::fs::File::open(file)
-                    .map_err(|e| AppError::BadRequest(format!("cannot read {}: {e}", file.display())))?;
+                let f = std::fs::File::open(file).map_err(|e| {
+                    AppError::BadRequest(format!("cannot read {}: {e}", file.display()))
+                })?;
                 let len = f.metadata().ok().map(|m| m.len());
                 (Box::new(BufReader::new(f)), len)
             };
@@ -178,7 +195,11 @@ fn run(cli: Cli) -> Result<(), AppError> {
             )?;
             bar.finish_and_clear();
             db.close();
-            eprintln!("imported {}, skipped {}", report.imported, report.skipped.len());
+            eprintln!(
+                "imported {}, skipped {}",
+                report.imported,
+                report.skipped.len()
+            );
         }
         Command::Export { status } => {
             let config = load_config(&cli, None)?;
@@ -200,8 +221,9 @@ fn run(cli: Cli) -> Result<(), AppError> {
                 .enable_all()
                 .build()
                 .map_err(|e| AppError::internal(format!("cannot start the runtime: {e}")))?;
-            let listener = std::net::TcpListener::bind(config.listen)
-                .map_err(|e| AppError::BadRequest(format!("cannot listen on {}: {e}", config.listen)))?;
+            let listener = std::net::TcpListener::bind(config.listen).map_err(|e| {
+                AppError::BadRequest(format!("cannot listen on {}: {e}", config.listen))
+            })?;
             let state = jobboard::open(config, clock.clone())?;
             if *demo {
                 fill_demo(&state.db, &state.config, &clock, 200)?;

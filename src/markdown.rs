@@ -35,9 +35,9 @@ pub fn to_text(markdown: &str) -> String {
         match event {
             Event::Text(t) | Event::Code(t) => out.push_str(&t),
             Event::SoftBreak | Event::HardBreak | Event::Rule => out.push(' '),
-            Event::End(TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::Item | TagEnd::TableCell) => {
-                out.push(' ')
-            }
+            Event::End(
+                TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::Item | TagEnd::TableCell,
+            ) => out.push(' '),
             Event::Start(Tag::Item) => out.push(' '),
             _ => {}
         }
@@ -71,14 +71,20 @@ mod tests {
         assert!(!html.contains("<script"));
         assert!(!html.contains("javascript:"));
         let link = to_html("[site](https://example.org)");
-        assert!(link.contains("rel=\"nofollow noopener noreferrer ugc\""), "{link}");
+        assert!(
+            link.contains("rel=\"nofollow noopener noreferrer ugc\""),
+            "{link}"
+        );
         assert!(!to_html("![x](https://evil.example/a.png)").contains("<img"));
         assert!(!to_html("<img src=x onerror=alert(1)>").contains("onerror"));
     }
 
     #[test]
     fn strips_to_text() {
-        assert_eq!(to_text("# Title\n\nSome *bold* text.\n\n- a\n- b"), "Title Some bold text. a b");
+        assert_eq!(
+            to_text("# Title\n\nSome *bold* text.\n\n- a\n- b"),
+            "Title Some bold text. a b"
+        );
         assert_eq!(summary("one two three four five", 10), "one two…");
     }
 }

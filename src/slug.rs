@@ -35,9 +35,15 @@ mod tests {
 
     #[test]
     fn transliterates() {
-        assert_eq!(slugify("Café & Crème — Senior Dev"), "cafe-creme-senior-dev");
+        assert_eq!(
+            slugify("Café & Crème — Senior Dev"),
+            "cafe-creme-senior-dev"
+        );
         assert_eq!(slugify("DevOps & Sysadmin"), "devops-sysadmin");
-        assert_eq!(slugify("統一資訊 iOS 工程師"), "tong-yi-zi-xun-ios-gong-cheng-shi");
+        assert_eq!(
+            slugify("統一資訊 iOS 工程師"),
+            "tong-yi-zi-xun-ios-gong-cheng-shi"
+        );
         assert_eq!(job_slug("!!!"), "job");
         assert_eq!(job_slug(""), "job");
         assert!(slugify(&"word ".repeat(100)).len() <= MAX_LEN);

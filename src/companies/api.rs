@@ -35,7 +35,11 @@ pub struct CompaniesApi;
 impl CompaniesApi {
     /// A company and its live jobs.
     #[oai(path = "/companies/:slug", method = "get")]
-    async fn get(&self, Data(state): Data<&State>, slug: Path<String>) -> Result<Json<CompanyWithJobs>, ApiError> {
+    async fn get(
+        &self,
+        Data(state): Data<&State>,
+        slug: Path<String>,
+    ) -> Result<Json<CompanyWithJobs>, ApiError> {
         let now = state.now();
         let slug = slug.0;
         let (company, jobs) = state

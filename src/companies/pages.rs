@@ -8,7 +8,11 @@ use crate::jobs::view;
 use crate::web::State;
 
 #[handler]
-pub async fn show(Data(state): Data<&State>, req: &Request, Path(slug): Path<String>) -> poem::Result<Response> {
+pub async fn show(
+    Data(state): Data<&State>,
+    req: &Request,
+    Path(slug): Path<String>,
+) -> poem::Result<Response> {
     Ok(state
         .cached_page(req, || async {
             let now = state.now();

@@ -39,7 +39,13 @@ pub fn find_or_create(conn: &Connection, input: &CompanyInput, now: i64) -> Resu
         "INSERT INTO companies (slug, name, website, logo_url, created_at, updated_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
     )?
-    .execute(params![slug, input.name, input.website, input.logo_url, now])?;
+    .execute(params![
+        slug,
+        input.name,
+        input.website,
+        input.logo_url,
+        now
+    ])?;
     Ok(conn.last_insert_rowid())
 }
 

@@ -98,7 +98,8 @@ mod tests {
     #[test]
     fn refuses_a_newer_database() {
         let mut conn = Connection::open_in_memory().expect("open");
-        conn.pragma_update(None, "user_version", latest() + 1).expect("bump");
+        conn.pragma_update(None, "user_version", latest() + 1)
+            .expect("bump");
         let err = migrate(&mut conn).expect_err("too new");
         assert!(err.to_string().contains("newer than this jobboard knows"));
     }

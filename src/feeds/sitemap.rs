@@ -27,8 +27,14 @@ fn xml(body: bytes::Bytes) -> Response {
 /// The home page, the listing and every company with live jobs.
 fn site_urls(state: &State, companies: Vec<(String, i64)>) -> Vec<Url> {
     let mut urls = vec![
-        Url { loc: state.url("/"), lastmod: None },
-        Url { loc: state.url("/jobs"), lastmod: None },
+        Url {
+            loc: state.url("/"),
+            lastmod: None,
+        },
+        Url {
+            loc: state.url("/jobs"),
+            lastmod: None,
+        },
     ];
     urls.extend(companies.into_iter().map(|(slug, at)| Url {
         loc: state.url(&format!("/companies/{slug}")),
@@ -68,21 +74,34 @@ pub async fn sitemap(Data(state): Data<&State>, req: &poem::Request) -> poem::Re
                 return state.render("feeds/sitemap.xml", minijinja::context! { urls });
             }
             let parts = (total + PER_FILE - 1) / PER_FILE;
-            let mut maps = vec![Url { loc: state.url("/sitemaps/site.xml"), lastmod: None }];
+            let mut maps = vec![Url {
+                loc: state.url("/sitemaps/site.xml"),
+                lastmod: None,
+            }];
             maps.extend((1..=parts).map(|n| Url {
                 loc: state.url(&format!("/sitemaps/jobs-{n}.xml")),
                 lastmod: None,
             }));
-            state.render("feeds/sitemap_index.xml", minijinja::context! { sitemaps => maps })
+            state.render(
+                "feeds/sitemap_index.xml",
+                minijinja::context! { sitemaps => maps },
+            )
         })
         .await?;
     Ok(xml(resp.into_body().into_bytes().await?))
 }
 
 #[handler]
-pub async fn sitemap_part(Data(state): Data<&State>, req: &poem::Request, Path(file): Path<String>) -> poem::Result<Response> {
+pub async fn sitemap_part(
+    Data(state): Data<&State>,
+    req: &poem::Request,
+    Path(file): Path<String>,
+) -> poem::Result<Response> {
     let now = state.now();
-    let part = file.strip_suffix(".xml").ok_or(AppError::NotFound)?.to_string();
+    let part = file
+        .strip_suffix(".xml")
+        .ok_or(AppError::NotFound)?
+        .to_string();
     let resp = state
         .cached_page(req, || async {
             let urls = if part == "site" {
@@ -99,7 +118,9 @@ pub async fn sitemap_part(Data(state): Data<&State>, req: &poem::Request, Path(f
                     .ok_or(AppError::NotFound)?;
                 let jobs = state
                     .db
-                    .read(move |c| crate::jobs::store::live_paths(c, now, PER_FILE, (n - 1) * PER_FILE))
+                    .read(move |c| {
+                        crate::jobs::store::live_paths(c, now, PER_FILE, (n - 1) * PER_FILE)
+                    })
                     .await?;
                 if jobs.is_empty() {
                     return Err(AppError::NotFound);

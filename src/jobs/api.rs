@@ -68,7 +68,12 @@ impl JobsApi {
         let offset = (page - 1).saturating_mul(per_page);
         let (jobs, total) = state
             .db
-            .read(move |c| Ok((store::list_live(c, now, per_page, offset)?, store::count_live(c, now)?)))
+            .read(move |c| {
+                Ok((
+                    store::list_live(c, now, per_page, offset)?,
+                    store::count_live(c, now)?,
+                ))
+            })
             .await?;
         let base = &state.config.base_url;
         Ok(Json(JobList {
@@ -82,7 +87,11 @@ impl JobsApi {
 
     /// One published job.
     #[oai(path = "/jobs/:id", method = "get")]
-    async fn get(&self, Data(state): Data<&State>, id: Path<i64>) -> Result<Json<JobJson>, ApiError> {
+    async fn get(
+        &self,
+        Data(state): Data<&State>,
+        id: Path<i64>,
+    ) -> Result<Json<JobJson>, ApiError> {
         let now = state.now();
         let id = id.0;
         let job = state.db.read(move |c| store::get_live(c, id, now)).await?;

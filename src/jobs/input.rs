@@ -77,7 +77,9 @@ struct Check {
 
 impl Check {
     fn fail(&mut self, field: &str, message: impl Into<String>) {
-        self.errors.entry(field.to_string()).or_insert_with(|| message.into());
+        self.errors
+            .entry(field.to_string())
+            .or_insert_with(|| message.into());
     }
 
     /// An optional text field: trimmed, empty as absent, at most `max` characters.
@@ -202,7 +204,10 @@ pub fn normalise_tag(tag: &str) -> Option<String> {
     for c in lower.chars() {
         if c.is_alphanumeric() || matches!(c, '+' | '#' | '.') {
             out.push(c);
-        } else if (c.is_whitespace() || c == '-' || c == '_') && !out.is_empty() && !out.ends_with('-') {
+        } else if (c.is_whitespace() || c == '-' || c == '_')
+            && !out.is_empty()
+            && !out.ends_with('-')
+        {
             out.push('-');
         }
     }
@@ -259,7 +264,9 @@ pub fn valid_email(s: &str) -> bool {
                 && domain.contains('.')
                 && !domain.starts_with('.')
                 && !domain.ends_with('.')
-                && !s.chars().any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>')
+                && !s
+                    .chars()
+                    .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>')
                 && s.len() <= 254
         }
         None => false,
@@ -278,7 +285,11 @@ impl JobInput {
         // The company, nested or flat.
         let (name, website, logo) = match &self.company {
             Some(Value::Object(map)) => (map.get("name"), map.get("website"), map.get("logo_url")),
-            Some(Value::String(_)) => (self.company.as_ref(), self.company_website.as_ref(), self.company_logo_url.as_ref()),
+            Some(Value::String(_)) => (
+                self.company.as_ref(),
+                self.company_website.as_ref(),
+                self.company_logo_url.as_ref(),
+            ),
             _ => (
                 self.company_name.as_ref(),
                 self.company_website.as_ref(),
@@ -307,7 +318,10 @@ impl JobInput {
                 match categories.iter().find(|cat| cat.slug == slug) {
                     Some(cat) => cat.slug.clone(),
                     None => {
-                        c.fail("category", format!("{given:?} is not one of this board's categories"));
+                        c.fail(
+                            "category",
+                            format!("{given:?} is not one of this board's categories"),
+                        );
                         String::new()
                     }
                 }
@@ -320,7 +334,10 @@ impl JobInput {
 
         let job_type = match c.text("job_type", self.job_type.as_ref(), 40) {
             Some(s) => JobType::parse(&s).unwrap_or_else(|| {
-                c.fail("job_type", "must be full_time, part_time, contract or internship");
+                c.fail(
+                    "job_type",
+                    "must be full_time, part_time, contract or internship",
+                );
                 JobType::FullTime
             }),
             None => {
@@ -334,7 +351,10 @@ impl JobInput {
             match normalise_tag(&raw) {
                 Some(t) if !tags.contains(&t) => tags.push(t),
                 Some(_) => {}
-                None => c.fail("tags", format!("{raw:?} is not a tag (letters and digits, at most 32)")),
+                None => c.fail(
+                    "tags",
+                    format!("{raw:?} is not a tag (letters and digits, at most 32)"),
+                ),
             }
         }
         if tags.len() > MAX_TAGS {
@@ -360,14 +380,19 @@ impl JobInput {
         let timezones = c.text("timezones", self.timezones.as_ref(), 40);
         if let Some(tz) = &timezones {
             if !valid_timezones(tz) {
-                c.fail("timezones", "must be a UTC offset range like -3..+3 or +5:30..+9");
+                c.fail(
+                    "timezones",
+                    "must be a UTC offset range like -3..+3 or +5:30..+9",
+                );
             }
         }
         let location = c.text("location", self.location.as_ref(), 200);
 
         let salary_min = c.integer("salary_min", self.salary_min.as_ref());
         let salary_max = c.integer("salary_max", self.salary_max.as_ref());
-        let currency = c.text("salary_currency", self.salary_currency.as_ref(), 3).map(|s| s.to_ascii_uppercase());
+        let currency = c
+            .text("salary_currency", self.salary_currency.as_ref(), 3)
+            .map(|s| s.to_ascii_uppercase());
         let period = c.text("salary_period", self.salary_period.as_ref(), 10);
         let salary = if salary_min.is_some() || salary_max.is_some() {
             if let (Some(a), Some(b)) = (salary_min, salary_max) {
@@ -378,7 +403,10 @@ impl JobInput {
             let currency = match currency {
                 Some(cur) if cur.len() == 3 && cur.bytes().all(|b| b.is_ascii_uppercase()) => cur,
                 Some(_) => {
-                    c.fail("salary_currency", "must be a three-letter ISO 4217 code like USD");
+                    c.fail(
+                        "salary_currency",
+                        "must be a three-letter ISO 4217 code like USD",
+                    );
                     String::new()
                 }
                 None => {
@@ -464,7 +492,9 @@ mod tests {
     use crate::config::Config;
 
     fn cats() -> Vec<Category> {
-        Config::for_data_dir(std::path::Path::new("/tmp")).site.categories
+        Config::for_data_dir(std::path::Path::new("/tmp"))
+            .site
+            .categories
     }
 
     fn input(v: Value) -> JobInput {
@@ -511,8 +541,17 @@ mod tests {
         .expect_err("invalid");
         let f = err.fields().expect("fields");
         for key in [
-            "title", "company_name", "description", "category", "job_type", "tags", "remote",
-            "timezones", "salary_max", "salary_currency", "apply_url",
+            "title",
+            "company_name",
+            "description",
+            "category",
+            "job_type",
+            "tags",
+            "remote",
+            "timezones",
+            "salary_max",
+            "salary_currency",
+            "apply_url",
         ] {
             assert!(f.contains_key(key), "no message for {key}: {f:?}");
         }
@@ -528,7 +567,10 @@ mod tests {
         assert_eq!(j.remote, vec![Region::Worldwide]);
         let mut with = base;
         with["remote"] = serde_json::json!(["europe", "worldwide"]);
-        assert_eq!(input(with).validate(&cats()).expect("valid").remote, vec![Region::Worldwide]);
+        assert_eq!(
+            input(with).validate(&cats()).expect("valid").remote,
+            vec![Region::Worldwide]
+        );
     }
 
     #[test]

@@ -34,7 +34,12 @@ pub fn imported_placement(job: &NewJob, duration_days: u32, now: i64) -> Placeme
 }
 
 /// Stores a validated job with its company; returns the job's id.
-pub fn create(conn: &Connection, job: &NewJob, placement: Placement, now: i64) -> Result<i64, AppError> {
+pub fn create(
+    conn: &Connection,
+    job: &NewJob,
+    placement: Placement,
+    now: i64,
+) -> Result<i64, AppError> {
     let company_id = crate::companies::store::find_or_create(conn, &job.company, now)?;
     store::insert(conn, job, company_id, placement, now)
 }

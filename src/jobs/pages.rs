@@ -24,7 +24,11 @@ impl Pager {
     pub fn new(path: &str, page: i64, per_page: i64, total: i64) -> Pager {
         let total_pages = ((total + per_page - 1) / per_page).max(1);
         let link = |p: i64| {
-            if p == 1 { path.to_string() } else { format!("{path}?page={p}") }
+            if p == 1 {
+                path.to_string()
+            } else {
+                format!("{path}?page={p}")
+            }
         };
         Pager {
             page,
@@ -41,7 +45,12 @@ pub struct ListQuery {
 }
 
 /// Featured then newest live jobs, one page of them.
-async fn listing(state: &State, req: &Request, query: ListQuery, is_home: bool) -> Result<Response, AppError> {
+async fn listing(
+    state: &State,
+    req: &Request,
+    query: ListQuery,
+    is_home: bool,
+) -> Result<Response, AppError> {
     // Pages ignore a malformed page number rather than failing.
     let page = query.page.and_then(|p| p.trim().parse::<i64>().ok());
     let (page, per_page) = paging(page, None);
@@ -51,7 +60,12 @@ async fn listing(state: &State, req: &Request, query: ListQuery, is_home: bool) 
             let offset = (page - 1).saturating_mul(per_page);
             let (jobs, total) = state
                 .db
-                .read(move |c| Ok((store::list_live(c, now, per_page, offset)?, store::count_live(c, now)?)))
+                .read(move |c| {
+                    Ok((
+                        store::list_live(c, now, per_page, offset)?,
+                        store::count_live(c, now)?,
+                    ))
+                })
                 .await?;
             let path = if is_home { "/" } else { "/jobs" };
             let cards: Vec<JobView> = jobs
@@ -78,12 +92,20 @@ async fn listing(state: &State, req: &Request, query: ListQuery, is_home: bool) 
 }
 
 #[handler]
-pub async fn home(Data(state): Data<&State>, req: &Request, Query(q): Query<ListQuery>) -> poem::Result<Response> {
+pub async fn home(
+    Data(state): Data<&State>,
+    req: &Request,
+    Query(q): Query<ListQuery>,
+) -> poem::Result<Response> {
     Ok(listing(state, req, q, true).await?)
 }
 
 #[handler]
-pub async fn list(Data(state): Data<&State>, req: &Request, Query(q): Query<ListQuery>) -> poem::Result<Response> {
+pub async fn list(
+    Data(state): Data<&State>,
+    req: &Request,
+    Query(q): Query<ListQuery>,
+) -> poem::Result<Response> {
     Ok(listing(state, req, q, false).await?)
 }
 
@@ -105,11 +127,16 @@ async fn public_job(state: &State, id: i64) -> Result<Job, AppError> {
 }
 
 #[handler]
-pub async fn show(Data(state): Data<&State>, req: &Request, Path(id_slug): Path<String>) -> poem::Result<Response> {
+pub async fn show(
+    Data(state): Data<&State>,
+    req: &Request,
+    Path(id_slug): Path<String>,
+) -> poem::Result<Response> {
     let (id, slug) = split_id_slug(&id_slug).ok_or(AppError::NotFound)?;
     let version = state.db.version();
+    let now = state.now();
     let key = req.uri().path();
-    if let Some(body) = state.pages.get(key, version) {
+    if let Some(body) = state.pages.get(key, version, now) {
         state.counters.view(id);
         return Ok(web::html(body));
     }
@@ -117,7 +144,6 @@ pub async fn show(Data(state): Data<&State>, req: &Request, Path(id_slug): Path<
     if job.slug != slug {
         return Ok(web::moved_permanently(&job.path()));
     }
-    let now = state.now();
     let page = view::job_view(&job, &state.config, now, true);
     let json_ld = page.is_open.then(|| view::json_ld(&job, &state.config));
     let body = state.render(
@@ -129,7 +155,7 @@ pub async fn show(Data(state): Data<&State>, req: &Request, Path(id_slug): Path<
             job => page,
         },
     )?;
-    state.pages.put(key.to_string(), version, body.clone());
+    state.pages.put(key.to_string(), version, now, body.clone());
     state.counters.view(id);
     Ok(web::html(body))
 }

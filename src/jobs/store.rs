@@ -100,7 +100,12 @@ pub fn get_live(conn: &Connection, id: i64, now: i64) -> Result<Job, AppError> {
 }
 
 /// A page of live jobs in the public order.
-pub fn list_live(conn: &Connection, now: i64, limit: i64, offset: i64) -> Result<Vec<Job>, AppError> {
+pub fn list_live(
+    conn: &Connection,
+    now: i64,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<Job>, AppError> {
     let sql = format!("{SELECT} WHERE {LIVE} {ORDER} LIMIT ?2 OFFSET ?3");
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(params![now, limit, offset], from_row)?;
@@ -122,7 +127,12 @@ pub fn live_by_company(conn: &Connection, company_id: i64, now: i64) -> Result<V
 }
 
 /// `(path, updated_at)` of live jobs, newest first, for the sitemap.
-pub fn live_paths(conn: &Connection, now: i64, limit: i64, offset: i64) -> Result<Vec<(String, i64)>, AppError> {
+pub fn live_paths(
+    conn: &Connection,
+    now: i64,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<(String, i64)>, AppError> {
     let sql = format!(
         "SELECT j.id, j.slug, j.updated_at FROM jobs j WHERE {LIVE} \
          ORDER BY j.published_at DESC, j.id DESC LIMIT ?2 OFFSET ?3"

@@ -23,7 +23,8 @@ const BATCH: usize = 500;
 
 /// Parses one line into a job input; the error is the reason to report.
 pub fn parse_line(line: &str) -> Result<JobInput, String> {
-    let value: serde_json::Value = serde_json::from_str(line).map_err(|e| format!("not valid JSON: {e}"))?;
+    let value: serde_json::Value =
+        serde_json::from_str(line).map_err(|e| format!("not valid JSON: {e}"))?;
     if !value.is_object() {
         return Err("not a JSON object".into());
     }
@@ -45,7 +46,8 @@ pub fn import(
     let mut bytes = 0usize;
     for (i, line) in reader.split(b'\n').enumerate() {
         let number = i + 1;
-        let line = line.map_err(|e| AppError::BadRequest(format!("cannot read line {number}: {e}")))?;
+        let line =
+            line.map_err(|e| AppError::BadRequest(format!("cannot read line {number}: {e}")))?;
         bytes += line.len() + 1;
         let text = match String::from_utf8(line) {
             Ok(t) => t,
@@ -71,7 +73,14 @@ pub fn import(
             }
         }
         if batch.len() >= BATCH {
-            report.imported += store_batch(db, config, clock, std::mem::take(&mut batch), &mut report.skipped, &mut on_skip)?;
+            report.imported += store_batch(
+                db,
+                config,
+                clock,
+                std::mem::take(&mut batch),
+                &mut report.skipped,
+                &mut on_skip,
+            )?;
             progress(bytes);
         }
     }
@@ -120,17 +129,24 @@ fn store_batch(
 }
 
 /// Writes every job (or those in `status`) as JSON Lines; returns how many.
-pub fn export(db: &Db, base_url: &str, status: Option<Status>, mut out: impl Write) -> Result<usize, AppError> {
+pub fn export(
+    db: &Db,
+    base_url: &str,
+    status: Option<Status>,
+    mut out: impl Write,
+) -> Result<usize, AppError> {
     let base = base_url.to_string();
     db.read_blocking(|conn| {
         let mut n = 0;
         super::store::for_each(conn, status, |job| {
             let line = serde_json::to_string(&JobJson::new(&job, &base))?;
-            writeln!(out, "{line}").map_err(|e| AppError::internal(format!("cannot write: {e}")))?;
+            writeln!(out, "{line}")
+                .map_err(|e| AppError::internal(format!("cannot write: {e}")))?;
             n += 1;
             Ok(())
         })?;
-        out.flush().map_err(|e| AppError::internal(format!("cannot write: {e}")))?;
+        out.flush()
+            .map_err(|e| AppError::internal(format!("cannot write: {e}")))?;
         Ok(n)
     })
 }

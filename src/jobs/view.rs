@@ -60,14 +60,23 @@ pub fn initials(name: &str) -> String {
         .filter_map(|w| w.chars().next())
         .collect::<String>()
         .to_uppercase();
-    if letters.is_empty() { "?".into() } else { letters }
+    if letters.is_empty() {
+        "?".into()
+    } else {
+        letters
+    }
 }
 
 fn local_logo(url: &Option<String>) -> Option<String> {
     url.as_ref().filter(|u| u.starts_with('/')).cloned()
 }
 
-pub fn company_view(name: &str, slug: &str, website: &Option<String>, logo_url: &Option<String>) -> CompanyView {
+pub fn company_view(
+    name: &str,
+    slug: &str,
+    website: &Option<String>,
+    logo_url: &Option<String>,
+) -> CompanyView {
     CompanyView {
         name: name.to_string(),
         slug: slug.to_string(),
@@ -95,7 +104,12 @@ pub fn job_view(job: &Job, config: &Config, now: i64, full: bool) -> JobView {
         title: job.title.clone(),
         url: job.path(),
         apply_path: format!("/jobs/{}/apply", job.id),
-        company: company_view(&job.company.name, &job.company.slug, &job.company.website, &job.company.logo_url),
+        company: company_view(
+            &job.company.name,
+            &job.company.slug,
+            &job.company.website,
+            &job.company.logo_url,
+        ),
         category: job.category.clone(),
         category_label,
         job_type: job.job_type.as_str(),
@@ -105,7 +119,11 @@ pub fn job_view(job: &Job, config: &Config, now: i64, full: bool) -> JobView {
         remote_labels: job.remote.iter().map(|r| r.label()).collect(),
         location: job.location.clone(),
         timezones: job.timezones.clone(),
-        salary_text: job.salary.as_ref().map(|s| s.display()).filter(|s| !s.is_empty()),
+        salary_text: job
+            .salary
+            .as_ref()
+            .map(|s| s.display())
+            .filter(|s| !s.is_empty()),
         featured: job.featured && is_open,
         is_open,
         published_at: clock::rfc3339(published),
@@ -120,7 +138,10 @@ pub fn job_view(job: &Job, config: &Config, now: i64, full: bool) -> JobView {
 
 /// Whether a job's page is shown at all: live, or closed after being live.
 pub fn has_public_page(job: &Job) -> bool {
-    matches!(job.status, Status::Published | Status::Expired | Status::Filled)
+    matches!(
+        job.status,
+        Status::Published | Status::Expired | Status::Filled
+    )
 }
 
 /// The JSON-LD `JobPosting` of an open job, safe to place inside a `<script>` element.
@@ -137,7 +158,11 @@ pub fn json_ld(job: &Job, config: &Config) -> String {
         "sameAs": job.company.website,
     });
     if let Some(logo) = &job.company.logo_url {
-        let logo = if logo.starts_with('/') { format!("{base}{logo}") } else { logo.clone() };
+        let logo = if logo.starts_with('/') {
+            format!("{base}{logo}")
+        } else {
+            logo.clone()
+        };
         org["logo"] = json!(logo);
     }
     let mut doc = json!({
@@ -175,10 +200,12 @@ pub fn json_ld(job: &Job, config: &Config) -> String {
         if let Some(max) = s.max {
             value["maxValue"] = json!(max);
         }
-        doc["baseSalary"] = json!({"@type": "MonetaryAmount", "currency": s.currency, "value": value});
+        doc["baseSalary"] =
+            json!({"@type": "MonetaryAmount", "currency": s.currency, "value": value});
     }
     if let Some(loc) = &job.location {
-        doc["jobLocation"] = json!({"@type": "Place", "address": {"@type": "PostalAddress", "addressCountry": loc}});
+        doc["jobLocation"] =
+            json!({"@type": "Place", "address": {"@type": "PostalAddress", "addressCountry": loc}});
     }
     // `<`, `>` and `&` escaped so no text can close the script element.
     doc.to_string()

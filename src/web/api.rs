@@ -131,7 +131,8 @@ async fn json_errors<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Result<Resp
     let mut resp = poem::web::Json(body).into_response();
     resp.set_status(status);
     if status == StatusCode::METHOD_NOT_ALLOWED {
-        resp.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+        resp.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
     }
     Ok(resp)
 }

@@ -3,8 +3,8 @@
 
 use std::collections::HashMap;
 
-use poem::http::{StatusCode, header};
 use bytes::Bytes;
+use poem::http::{StatusCode, header};
 use poem::{Body, Request, Response};
 use rust_embed::RustEmbed;
 use sha2::{Digest, Sha256};
@@ -53,7 +53,9 @@ impl Assets {
         let mut files = HashMap::new();
         let mut urls = HashMap::new();
         for path in AssetFiles::iter() {
-            let Some(file) = AssetFiles::get(&path) else { continue };
+            let Some(file) = AssetFiles::get(&path) else {
+                continue;
+            };
             let digest = Sha256::digest(&file.data);
             let hash: String = digest.iter().take(5).map(|b| format!("{b:02x}")).collect();
             let name = fingerprinted(&path, &hash);
@@ -87,7 +89,10 @@ impl Assets {
             .headers()
             .get(header::IF_NONE_MATCH)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.split(',').any(|t| t.trim() == asset.etag || t.trim() == "*"));
+            .is_some_and(|v| {
+                v.split(',')
+                    .any(|t| t.trim() == asset.etag || t.trim() == "*")
+            });
         if matches {
             return builder.status(StatusCode::NOT_MODIFIED).finish();
         }
@@ -98,7 +103,10 @@ impl Assets {
 
     /// The favicon, for browsers that ask for `/favicon.ico` regardless.
     pub fn favicon(&self, req: &Request) -> Response {
-        match self.url("img/favicon.svg").and_then(|u| u.strip_prefix("/assets/")) {
+        match self
+            .url("img/favicon.svg")
+            .and_then(|u| u.strip_prefix("/assets/"))
+        {
             Some(name) => self.respond(name, req),
             None => Response::builder().status(StatusCode::NOT_FOUND).finish(),
         }
@@ -114,6 +122,9 @@ mod tests {
         assert_eq!(fingerprinted("css/app.css", "abc"), "css/app.abc.css");
         let a = Assets::load();
         let url = a.url("css/app.css").expect("stylesheet embedded");
-        assert!(url.starts_with("/assets/css/app.") && url.ends_with(".css"), "{url}");
+        assert!(
+            url.starts_with("/assets/css/app.") && url.ends_with(".css"),
+            "{url}"
+        );
     }
 }

@@ -1,19 +1,17 @@
 //! Rendered public pages, kept per data version: a page is served again from
-//! memory until the database changes (or `TTL` passes, for changes made by
-//! other processes and for time-relative text such as "3d ago").
-
-use std::collections::HashMap;
-use std::sync::RwLock;
-use std::time::{Duration, Instant};
+//! memory until the database changes (or `TTL` seconds pass on the board's
+//! clock, for changes made by other processes, expiry, and text such as "3d ago").
 
 use bytes::Bytes;
+use std::collections::HashMap;
+use std::sync::RwLock;
 
-/// How long a cached page may live without a write in this process.
-const TTL: Duration = Duration::from_secs(2);
+/// How many seconds a cached page may live without a write in this process.
+const TTL: i64 = 2;
 
 struct Entry {
     version: u64,
-    stored: Instant,
+    stored: i64,
     body: Bytes,
 }
 
@@ -35,19 +33,21 @@ impl PageCache {
     }
 
     /// The page stored under `key` for data `version`, if still fresh.
-    pub fn get(&self, key: &str, version: u64) -> Option<Bytes> {
+    pub fn get(&self, key: &str, version: u64, now: i64) -> Option<Bytes> {
         let entries = self.entries.read().ok()?;
         let e = entries.get(key)?;
-        (e.version == version && e.stored.elapsed() < TTL).then(|| e.body.clone())
+        (e.version == version && (e.stored..e.stored + TTL).contains(&now)).then(|| e.body.clone())
     }
 
     /// Stores a page; when full, starts over (cheap, and rare in practice).
-    pub fn put(&self, key: String, version: u64, body: Bytes) {
+    pub fn put(&self, key: String, version: u64, now: i64, body: Bytes) {
         use std::sync::atomic::Ordering;
         if body.len() > self.max_bytes / 8 {
             return;
         }
-        let Ok(mut entries) = self.entries.write() else { return };
+        let Ok(mut entries) = self.entries.write() else {
+            return;
+        };
         if self.bytes.load(Ordering::Relaxed) + body.len() > self.max_bytes {
             entries.clear();
             self.bytes.store(0, Ordering::Relaxed);
@@ -57,7 +57,7 @@ impl PageCache {
             key,
             Entry {
                 version,
-                stored: Instant::now(),
+                stored: now,
                 body,
             },
         ) {
@@ -73,17 +73,18 @@ mod tests {
     #[test]
     fn a_new_version_misses() {
         let c = PageCache::new(1 << 20);
-        c.put("/".into(), 1, Bytes::from_static(b"page"));
-        assert_eq!(c.get("/", 1).as_deref(), Some(&b"page"[..]));
-        assert!(c.get("/", 2).is_none());
-        assert!(c.get("/other", 1).is_none());
+        c.put("/".into(), 1, 100, Bytes::from_static(b"page"));
+        assert_eq!(c.get("/", 1, 101).as_deref(), Some(&b"page"[..]));
+        assert!(c.get("/", 2, 101).is_none());
+        assert!(c.get("/other", 1, 101).is_none());
+        assert!(c.get("/", 1, 102).is_none(), "stale after the TTL");
     }
 
     #[test]
     fn stays_within_its_budget() {
         let c = PageCache::new(100);
         for i in 0..50 {
-            c.put(format!("/{i}"), 1, Bytes::from(vec![b'x'; 10]));
+            c.put(format!("/{i}"), 1, 0, Bytes::from(vec![b'x'; 10]));
         }
         assert!(c.bytes.load(std::sync::atomic::Ordering::Relaxed) <= 100);
     }

@@ -34,7 +34,10 @@ impl<E: Endpoint> Middleware<E> for SecurityHeaders {
     type Output = SecurityHeadersEndpoint<E>;
 
     fn transform(&self, ep: E) -> Self::Output {
-        SecurityHeadersEndpoint { ep, hsts: self.hsts }
+        SecurityHeadersEndpoint {
+            ep,
+            hsts: self.hsts,
+        }
     }
 }
 
@@ -52,8 +55,14 @@ impl<E: Endpoint> Endpoint for SecurityHeadersEndpoint<E> {
             Err(e) => e.into_response(),
         };
         let h = resp.headers_mut();
-        h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
-        h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CSP),
+        );
+        h.insert(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        );
         h.insert(
             header::REFERRER_POLICY,
             HeaderValue::from_static("strict-origin-when-cross-origin"),
@@ -61,7 +70,9 @@ impl<E: Endpoint> Endpoint for SecurityHeadersEndpoint<E> {
         h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
         h.insert(
             "permissions-policy",
-            HeaderValue::from_static("camera=(), microphone=(), geolocation=(), interest-cohort=()"),
+            HeaderValue::from_static(
+                "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+            ),
         );
         h.insert(
             "cross-origin-opener-policy",
@@ -86,14 +97,20 @@ pub fn request_id() -> String {
 }
 
 /// Status, title and message of an error, logging the cause of a 5xx.
-pub fn describe(err: &poem::Error, method: &str, path: &str) -> (StatusCode, String, String, Option<String>) {
+pub fn describe(
+    err: &poem::Error,
+    method: &str,
+    path: &str,
+) -> (StatusCode, String, String, Option<String>) {
     let (status, message) = match err.downcast_ref::<AppError>() {
         Some(app) => (app.status(), app.public_message()),
         None => {
             let status = err.status();
             let message = match status {
                 StatusCode::NOT_FOUND => AppError::NotFound.public_message(),
-                StatusCode::METHOD_NOT_ALLOWED => "This address does not accept that method.".into(),
+                StatusCode::METHOD_NOT_ALLOWED => {
+                    "This address does not accept that method.".into()
+                }
                 s if s.is_server_error() => AppError::internal("").public_message(),
                 _ => err.to_string(),
             };
@@ -143,7 +160,8 @@ pub async fn error_pages<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Result<
     };
     resp.set_status(status);
     if status == StatusCode::METHOD_NOT_ALLOWED {
-        resp.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+        resp.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
     }
     Ok(resp)
 }

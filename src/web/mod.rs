@@ -83,11 +83,12 @@ impl AppState {
             .map(|p| p.as_str().to_string())
             .unwrap_or_default();
         let version = self.db.version();
-        let body = match self.pages.get(&key, version) {
+        let now = self.now();
+        let body = match self.pages.get(&key, version, now) {
             Some(body) => body,
             None => {
                 let body = render().await?;
-                self.pages.put(key, version, body.clone());
+                self.pages.put(key, version, now, body.clone());
                 body
             }
         };
@@ -120,7 +121,11 @@ pub fn found(location: &str) -> Response {
 }
 
 #[handler]
-async fn asset(req: &Request, Data(state): Data<&State>, poem::web::Path(name): poem::web::Path<String>) -> Response {
+async fn asset(
+    req: &Request,
+    Data(state): Data<&State>,
+    poem::web::Path(name): poem::web::Path<String>,
+) -> Response {
     state.assets.respond(&name, req)
 }
 

@@ -83,14 +83,17 @@ impl Templates {
                 .map_err(|e| AppError::internal(format!("template {name}: {e}")))?;
         }
         env.add_global("site", Value::from_serialize(&site));
-        env.add_function("asset", move |path: &str| -> Result<String, minijinja::Error> {
-            assets.url(path).map(str::to_string).ok_or_else(|| {
-                minijinja::Error::new(
-                    minijinja::ErrorKind::InvalidOperation,
-                    format!("no asset {path}"),
-                )
-            })
-        });
+        env.add_function(
+            "asset",
+            move |path: &str| -> Result<String, minijinja::Error> {
+                assets.url(path).map(str::to_string).ok_or_else(|| {
+                    minijinja::Error::new(
+                        minijinja::ErrorKind::InvalidOperation,
+                        format!("no asset {path}"),
+                    )
+                })
+            },
+        );
         Ok(Templates { env })
     }
 

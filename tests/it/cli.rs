@@ -1,0 +1,275 @@
+//! The `jobboard` binary: commands, configuration layers, errors.
+
+use std::io::{BufRead, BufReader, Read, Write};
+
+use crate::common::{bin, run};
+
+fn stdout(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn every_command_has_help() {
+    let dir = tempfile::tempdir().expect("dir");
+    for cmd in [
+        "serve",
+        "migrate",
+        "demo",
+        "import",
+        "export",
+        "check-config",
+    ] {
+        let out = run(dir.path(), &[cmd, "--help"], &[], None);
+        assert!(out.status.success(), "{cmd} --help failed");
+        assert!(
+            stdout(&out).contains("--data-dir"),
+            "{cmd} --help lists the global flags"
+        );
+    }
+}
+
+#[test]
+fn config_layers_file_then_env_then_flags() {
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::write(
+        dir.path().join("jobboard.toml"),
+        "listen = \"127.0.0.1:7000\"\n[site]\nname = \"From File\"\ntagline = \"file tagline\"\n\
+         [posting]\nduration_days = 45\n",
+    )
+    .expect("write config");
+    let secret_file = dir.path().join("secret");
+    std::fs::write(&secret_file, "whsec_from_file\n").expect("secret");
+    let out = run(
+        dir.path(),
+        &["--data-dir", "/tmp/flag-dir", "check-config"],
+        &[
+            ("JOBBOARD_SITE_NAME", "From Env"),
+            ("JOBBOARD_STRIPE_SECRET_KEY", "sk_test_do_not_print"),
+            (
+                "JOBBOARD_STRIPE_WEBHOOK_SECRET_FILE",
+                secret_file.to_str().expect("utf-8"),
+            ),
+            ("JOBBOARD_DATA_DIR", "/tmp/env-dir"),
+        ],
+        None,
+    );
+    let text = stdout(&out);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        text.contains("listen") && text.contains("127.0.0.1:7000"),
+        "file value kept: {text}"
+    );
+    assert!(
+        text.contains("From Env") && !text.contains("From File"),
+        "env beats file"
+    );
+    assert!(text.contains("file tagline"));
+    assert!(text.contains("45"));
+    assert!(
+        text.contains("/tmp/flag-dir") && !text.contains("/tmp/env-dir"),
+        "flag beats env"
+    );
+    assert!(
+        text.contains("JOBBOARD_STRIPE_WEBHOOK_SECRET_FILE"),
+        "source shown"
+    );
+    assert!(
+        !text.contains("sk_test_do_not_print") && !text.contains("whsec_from_file"),
+        "secrets masked"
+    );
+    assert!(text.contains("********"));
+}
+
+#[test]
+fn a_bad_value_names_the_key_on_one_line() {
+    let dir = tempfile::tempdir().expect("dir");
+    for (env, key) in [
+        (
+            ("JOBBOARD_POSTING_DURATION_DAYS", "soon"),
+            "posting.duration_days",
+        ),
+        (("JOBBOARD_LISTEN", "not an address"), "listen"),
+        (
+            ("JOBBOARD_POSTING_PRICE_CENTS", "4900"),
+            "posting.price_cents",
+        ),
+        (("JOBBOARD_MAIL_TRANSPORT", "pigeon"), "mail.transport"),
+        (
+            ("JOBBOARD_LIMITS_LOGIN_PER_IP", "lots"),
+            "limits.login_per_ip",
+        ),
+    ] {
+        let out = run(dir.path(), &["check-config"], &[env], None);
+        assert!(!out.status.success(), "{key} accepted");
+        let err = stderr(&out);
+        assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+        assert!(err.contains(key), "{err} names {key}");
+        assert!(!err.contains("panicked"));
+    }
+    std::fs::write(dir.path().join("typo.toml"), "[site]\nnmae = \"x\"\n").expect("write");
+    let out = run(
+        dir.path(),
+        &["--config", "typo.toml", "check-config"],
+        &[],
+        None,
+    );
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("site.nmae"));
+    let out = run(
+        dir.path(),
+        &["--config", "missing.toml", "check-config"],
+        &[],
+        None,
+    );
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("missing.toml"));
+}
+
+#[test]
+fn migrate_refuses_a_newer_database() {
+    let dir = tempfile::tempdir().expect("dir");
+    let data = dir.path().join("data");
+    let out = run(
+        dir.path(),
+        &["--data-dir", data.to_str().expect("utf-8"), "migrate"],
+        &[],
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let conn = rusqlite::Connection::open(data.join("jobboard.db")).expect("open");
+    conn.pragma_update(None, "user_version", 999).expect("bump");
+    drop(conn);
+    for args in [
+        &["migrate"][..],
+        &["export"][..],
+        &["demo", "--jobs", "1"][..],
+    ] {
+        let mut full = vec!["--data-dir", data.to_str().expect("utf-8")];
+        full.extend_from_slice(args);
+        let out = run(dir.path(), &full, &[], None);
+        assert!(!out.status.success(), "{args:?} accepted a newer database");
+        assert!(
+            stderr(&out).contains("newer than this jobboard knows"),
+            "{}",
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
+fn demo_fills_an_empty_board_once() {
+    let dir = tempfile::tempdir().expect("dir");
+    let data = dir.path().join("data");
+    let d = data.to_str().expect("utf-8");
+    let out = run(
+        dir.path(),
+        &["--data-dir", d, "demo", "--jobs", "120"],
+        &[],
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("made 120 demo jobs"));
+    let out = run(dir.path(), &["--data-dir", d, "demo"], &[], None);
+    assert!(out.status.success());
+    assert!(stderr(&out).contains("already has jobs"));
+    let out = run(dir.path(), &["--data-dir", d, "export"], &[], None);
+    let lines: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    assert_eq!(lines.len(), 120);
+    assert!(lines.iter().any(|j| j["featured"] == true), "some featured");
+    assert!(
+        lines.iter().any(|j| j["salary_min"].is_i64()),
+        "some salaries"
+    );
+    assert!(
+        lines.iter().any(|j| j["apply_email"].is_string()),
+        "some apply by email"
+    );
+    let categories: std::collections::HashSet<_> =
+        lines.iter().map(|j| j["category"].to_string()).collect();
+    assert!(categories.len() >= 5, "varied categories");
+}
+
+/// A child process that cannot outlive a failed test.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Sends one HTTP/1.1 GET over a real socket; returns the status line and body.
+fn http_get(addr: &str, path: &str) -> (String, String) {
+    let mut s = std::net::TcpStream::connect(addr).expect("connect");
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send");
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).expect("read");
+    let status = raw.lines().next().unwrap_or_default().to_string();
+    let body = raw
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+#[test]
+fn serve_answers_on_a_real_socket_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().expect("dir");
+    let data = dir.path().join("data");
+    let child = bin()
+        .current_dir(dir.path())
+        .args([
+            "--data-dir",
+            data.to_str().expect("utf-8"),
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--demo",
+        ])
+        .env("RUST_LOG", "info")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn serve");
+    let mut child = KillOnDrop(child);
+    let stderr = child.0.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    let addr = loop {
+        let line = lines
+            .next()
+            .expect("serve printed its address")
+            .expect("line");
+        if let Some(rest) = line.split("listening on ").nth(1) {
+            break rest.split_whitespace().next().expect("address").to_string();
+        }
+    };
+    let (status, body) = http_get(&addr, "/healthz");
+    assert!(status.contains("200"), "{status}");
+    assert!(body.contains("\"database\":\"ok\""));
+    let (status, body) = http_get(&addr, "/");
+    assert!(status.contains("200"));
+    assert!(
+        body.contains("job-card") || body.contains("<article"),
+        "demo jobs on the board"
+    );
+
+    let pid = child.0.id().to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let status = child.0.wait().expect("wait");
+    assert!(status.success(), "serve exits 0 on SIGTERM: {status}");
+}

@@ -1,0 +1,161 @@
+//! The test harness: a real board on a real SQLite file in a temp dir, driven
+//! over HTTP through poem's test client, with a clock the test moves.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::sync::Arc;
+
+use jobboard::clock::{Clock, ManualClock};
+use jobboard::config::{Config, Inputs};
+use jobboard::jobs::input::JobInput;
+use jobboard::jobs::store::Placement;
+use jobboard::web::State;
+use poem::endpoint::BoxEndpoint;
+use poem::test::{TestClient, TestResponse};
+use poem::{EndpointExt, Response};
+use serde_json::{Value, json};
+
+/// 2026-11-27T09:00:00Z: the tests' "now" until they move it.
+pub const NOW: i64 = 1_795_770_000;
+
+pub struct TestApp {
+    pub _dir: tempfile::TempDir,
+    pub state: State,
+    pub clock: Arc<ManualClock>,
+    pub http: TestClient<BoxEndpoint<'static, Response>>,
+}
+
+impl TestApp {
+    pub fn new() -> TestApp {
+        TestApp::with_env(&[])
+    }
+
+    /// A board whose configuration has these `JOBBOARD_*` variables.
+    pub fn with_env(env: &[(&str, &str)]) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut inputs = Inputs {
+            config_file: None,
+            env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            flags: vec![("data_dir", dir.path().display().to_string())],
+        };
+        inputs
+            .env
+            .entry("JOBBOARD_BASE_URL".into())
+            .or_insert_with(|| "https://board.example".into());
+        let config = Config::load(&inputs).expect("test config");
+        let clock = ManualClock::at(NOW);
+        let state = jobboard::open(config, clock.clone()).expect("open board");
+        let http = TestClient::new(jobboard::web::app(state.clone()).map_to_response().boxed());
+        TestApp {
+            _dir: dir,
+            state,
+            clock,
+            http,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> TestResponse {
+        self.http.get(path).send().await
+    }
+
+    /// Adds a job through the same validation and store as `import`; `fields`
+    /// override a complete, valid job. Returns its id.
+    pub async fn add_job(&self, fields: Value) -> i64 {
+        let mut job = json!({
+            "title": "Senior Rust Engineer",
+            "company": {"name": "Acme Widgets", "website": "https://acme.example"},
+            "description": "## The role\n\nBuild **fast** things.",
+            "category": "Software Development",
+            "job_type": "full_time",
+            "tags": ["rust", "postgresql"],
+            "remote": ["europe"],
+            "salary_min": 90000, "salary_max": 120000, "salary_currency": "EUR", "salary_period": "year",
+            "apply_url": "https://acme.example/apply"
+        });
+        if let (Some(base), Some(extra)) = (job.as_object_mut(), fields.as_object()) {
+            for (k, v) in extra {
+                base.insert(k.clone(), v.clone());
+            }
+        }
+        let input: JobInput = serde_json::from_value(job).expect("job shape");
+        let new = input
+            .validate(&self.state.config.site.categories)
+            .expect("valid job");
+        let now = self.clock.unix();
+        let days = self.state.config.posting.duration_days;
+        self.state
+            .db
+            .write(move |tx| {
+                let placement: Placement = jobboard::jobs::imported_placement(&new, days, now);
+                jobboard::jobs::create(tx, &new, placement, now)
+            })
+            .await
+            .expect("stored")
+    }
+
+    /// Writes buffered view and click counts, as `serve` does every two seconds.
+    pub async fn flush_counters(&self) {
+        self.state
+            .counters
+            .flush(&self.state.db)
+            .await
+            .expect("flush");
+    }
+
+    /// One integer from the database.
+    pub async fn scalar(&self, sql: &'static str, id: i64) -> i64 {
+        self.state
+            .db
+            .read(move |c| Ok(c.query_row(sql, [id], |r| r.get(0))?))
+            .await
+            .expect("query")
+    }
+}
+
+pub async fn text(resp: TestResponse) -> String {
+    resp.0.into_body().into_string().await.expect("body")
+}
+
+pub async fn json_body(resp: TestResponse) -> Value {
+    serde_json::from_str(&text(resp).await).expect("json body")
+}
+
+/// The `jobboard` binary built for these tests.
+pub fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_jobboard"))
+}
+
+/// Runs the binary with these arguments and environment, in `cwd`.
+pub fn run(
+    cwd: &std::path::Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+    stdin: Option<&[u8]>,
+) -> Output {
+    use std::io::Write;
+    let mut cmd = bin();
+    cmd.current_dir(cwd).args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn jobboard");
+    if let Some(mut input) = child.stdin.take() {
+        if let Some(bytes) = stdin {
+            input.write_all(bytes).expect("stdin");
+        }
+    }
+    child.wait_with_output().expect("wait")
+}
+
+/// The repository's own test data.
+pub fn data_file(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
+}

@@ -1,0 +1,9 @@
+//! One integration-test binary (each file under tests/ would link the world again).
+
+mod common;
+
+mod api;
+mod assets;
+mod cli;
+mod pages;
+mod transfer;
