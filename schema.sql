@@ -46,8 +46,9 @@ CREATE TABLE jobs (
     CHECK (apply_url IS NOT NULL OR apply_email IS NOT NULL)
 );
 
--- The board and /jobs: published, featured first, newest first.
-CREATE INDEX jobs_listing ON jobs (featured DESC, published_at DESC, id DESC)
+-- The board and /jobs: published, featured first, newest first; covering
+-- expires_at so counting live jobs reads only this index.
+CREATE INDEX jobs_listing ON jobs (featured DESC, published_at DESC, id DESC, expires_at)
     WHERE status = 'published' AND deleted_at IS NULL;
 -- A company's page.
 CREATE INDEX jobs_by_company ON jobs (company_id, published_at DESC);

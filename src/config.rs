@@ -563,6 +563,11 @@ impl Raw {
     }
 }
 
+/// The name of every configuration key.
+pub fn key_names() -> impl Iterator<Item = &'static str> {
+    KEYS.iter().map(|k| k.name)
+}
+
 /// `site.name` → `JOBBOARD_SITE_NAME`.
 pub fn env_var(key: &str) -> String {
     format!("JOBBOARD_{}", key.replace('.', "_").to_ascii_uppercase())

@@ -12,7 +12,8 @@ use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
 use crate::error::AppError;
 
-/// How many idle read connections are kept.
+/// How many reads run at once (and idle read connections are kept): more
+/// would only make a small machine's cores take turns.
 const READ_POOL: usize = 4;
 
 type WriteFn = Box<dyn FnOnce(&mut Connection) + Send>;
@@ -27,6 +28,7 @@ struct Inner {
     path: PathBuf,
     writer: Mutex<Option<mpsc::Sender<WriteFn>>>,
     readers: Mutex<Vec<Connection>>,
+    reading: tokio::sync::Semaphore,
     /// Bumped after every committed write from this process: caches key on it.
     version: AtomicU64,
 }
@@ -89,6 +91,7 @@ impl Db {
                 path: path.to_path_buf(),
                 writer: Mutex::new(Some(tx)),
                 readers: Mutex::new(Vec::new()),
+                reading: tokio::sync::Semaphore::new(READ_POOL),
                 version: AtomicU64::new(0),
             }),
         })
@@ -226,6 +229,12 @@ impl Db {
         F: FnOnce(&Connection) -> Result<R, AppError> + Send + 'static,
         R: Send + 'static,
     {
+        let _permit = self
+            .inner
+            .reading
+            .acquire()
+            .await
+            .map_err(|_| AppError::Unavailable("the database is shutting down".into()))?;
         let db = self.clone();
         tokio::task::spawn_blocking(move || db.read_blocking(f))
             .await

@@ -126,6 +126,14 @@ async fn public_job(state: &State, id: i64) -> Result<Job, AppError> {
     }
 }
 
+/// A job page's render either fails or finds the job under another slug.
+struct Redirect(String);
+
+enum ShowError {
+    Moved(Redirect),
+    App(AppError),
+}
+
 #[handler]
 pub async fn show(
     Data(state): Data<&State>,
@@ -133,29 +141,35 @@ pub async fn show(
     Path(id_slug): Path<String>,
 ) -> poem::Result<Response> {
     let (id, slug) = split_id_slug(&id_slug).ok_or(AppError::NotFound)?;
-    let version = state.db.version();
     let now = state.now();
     let key = req.uri().path();
-    if let Some(body) = state.pages.get(key, version, now) {
-        state.counters.view(id);
-        return Ok(web::html(body));
-    }
-    let job = public_job(state, id).await?;
-    if job.slug != slug {
-        return Ok(web::moved_permanently(&job.path()));
-    }
-    let page = view::job_view(&job, &state.config, now, true);
-    let json_ld = page.is_open.then(|| view::json_ld(&job, &state.config));
-    let body = state.render(
-        "jobs/show.html",
-        minijinja::context! {
-            og_description => crate::markdown::summary(&job.description, 200),
-            canonical => state.url(&job.path()),
-            json_ld,
-            job => page,
-        },
-    )?;
-    state.pages.put(key.to_string(), version, now, body.clone());
+    let rendered = state
+        .pages
+        .get_or_render(key, state.db.version(), now, || async {
+            let job = public_job(state, id).await.map_err(ShowError::App)?;
+            if job.slug != slug {
+                return Err(ShowError::Moved(Redirect(job.path())));
+            }
+            let page = view::job_view(&job, &state.config, now, true);
+            let json_ld = page.is_open.then(|| view::json_ld(&job, &state.config));
+            state
+                .render(
+                    "jobs/show.html",
+                    minijinja::context! {
+                        og_description => crate::markdown::summary(&job.description, 200),
+                        canonical => state.url(&job.path()),
+                        json_ld,
+                        job => page,
+                    },
+                )
+                .map_err(ShowError::App)
+        })
+        .await;
+    let body = match rendered {
+        Ok(body) => body,
+        Err(ShowError::Moved(Redirect(to))) => return Ok(web::moved_permanently(&to)),
+        Err(ShowError::App(e)) => return Err(e.into()),
+    };
     state.counters.view(id);
     Ok(web::html(body))
 }

@@ -4,10 +4,10 @@
 
 use bytes::Bytes;
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::sync::{Arc, Mutex, RwLock};
 
 /// How many seconds a cached page may live without a write in this process.
-const TTL: i64 = 2;
+const TTL: i64 = 10;
 
 struct Entry {
     version: u64,
@@ -18,6 +18,8 @@ struct Entry {
 /// A bounded map of rendered pages.
 pub struct PageCache {
     entries: RwLock<HashMap<String, Entry>>,
+    /// One lock per page being rendered, so a burst of misses renders it once.
+    rendering: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     max_bytes: usize,
     bytes: std::sync::atomic::AtomicUsize,
 }
@@ -27,6 +29,7 @@ impl PageCache {
     pub fn new(max_bytes: usize) -> PageCache {
         PageCache {
             entries: RwLock::new(HashMap::new()),
+            rendering: Mutex::new(HashMap::new()),
             max_bytes,
             bytes: std::sync::atomic::AtomicUsize::new(0),
         }
@@ -37,6 +40,46 @@ impl PageCache {
         let entries = self.entries.read().ok()?;
         let e = entries.get(key)?;
         (e.version == version && (e.stored..e.stored + TTL).contains(&now)).then(|| e.body.clone())
+    }
+
+    /// The page under `key`, rendering it with `render` on a miss; concurrent
+    /// misses for one key wait for the first to finish instead of rendering too.
+    pub async fn get_or_render<F, Fut, E>(
+        &self,
+        key: &str,
+        version: u64,
+        now: i64,
+        render: F,
+    ) -> Result<Bytes, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<Bytes, E>>,
+    {
+        if let Some(body) = self.get(key, version, now) {
+            return Ok(body);
+        }
+        let lock = match self.rendering.lock() {
+            Ok(mut map) => Arc::clone(map.entry(key.to_string()).or_default()),
+            Err(_) => Arc::default(),
+        };
+        let guard = lock.lock().await;
+        let result = match self.get(key, version, now) {
+            Some(body) => Ok(body),
+            None => {
+                let rendered = render().await;
+                if let Ok(body) = &rendered {
+                    self.put(key.to_string(), version, now, body.clone());
+                }
+                rendered
+            }
+        };
+        drop(guard);
+        if let Ok(mut map) = self.rendering.lock() {
+            if map.get(key).is_some_and(|l| Arc::strong_count(l) <= 2) {
+                map.remove(key);
+            }
+        }
+        result
     }
 
     /// Stores a page; when full, starts over (cheap, and rare in practice).
@@ -77,7 +120,7 @@ mod tests {
         assert_eq!(c.get("/", 1, 101).as_deref(), Some(&b"page"[..]));
         assert!(c.get("/", 2, 101).is_none());
         assert!(c.get("/other", 1, 101).is_none());
-        assert!(c.get("/", 1, 102).is_none(), "stale after the TTL");
+        assert!(c.get("/", 1, 100 + TTL).is_none(), "stale after the TTL");
     }
 
     #[test]

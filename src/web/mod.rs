@@ -82,16 +82,10 @@ impl AppState {
             .path_and_query()
             .map(|p| p.as_str().to_string())
             .unwrap_or_default();
-        let version = self.db.version();
-        let now = self.now();
-        let body = match self.pages.get(&key, version, now) {
-            Some(body) => body,
-            None => {
-                let body = render().await?;
-                self.pages.put(key, version, now, body.clone());
-                body
-            }
-        };
+        let body = self
+            .pages
+            .get_or_render(&key, self.db.version(), self.now(), render)
+            .await?;
         Ok(html(body))
     }
 }

@@ -85,6 +85,42 @@ fn config_layers_file_then_env_then_flags() {
 }
 
 #[test]
+fn the_sample_config_documents_every_key_and_loads() {
+    let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("packaging/jobboard.toml");
+    let text = std::fs::read_to_string(&sample).expect("packaging/jobboard.toml");
+    for key in jobboard::config::key_names() {
+        let (section, name) = key.split_once('.').unwrap_or(("", key));
+        let in_section = if section.is_empty() {
+            text.lines()
+                .any(|l| l.trim_start_matches("# ").starts_with(&format!("{name} =")))
+        } else {
+            let start = text
+                .find(&format!("[{section}]"))
+                .unwrap_or_else(|| panic!("no [{section}]"));
+            text[start..]
+                .lines()
+                .any(|l| l.trim_start_matches("# ").starts_with(&format!("{name} =")))
+        };
+        assert!(
+            in_section,
+            "packaging/jobboard.toml does not document `{key}`"
+        );
+        assert!(
+            text.contains(&jobboard::config::env_var(key)),
+            "no env var named for `{key}`"
+        );
+    }
+    let dir = tempfile::tempdir().expect("dir");
+    let out = run(
+        dir.path(),
+        &["--config", sample.to_str().expect("utf-8"), "check-config"],
+        &[],
+        None,
+    );
+    assert!(out.status.success(), "the sample loads: {}", stderr(&out));
+}
+
+#[test]
 fn a_bad_value_names_the_key_on_one_line() {
     let dir = tempfile::tempdir().expect("dir");
     for (env, key) in [

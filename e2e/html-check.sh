@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Serves a board with demo data and real postings, fetches one page of every
+# type, and runs the Nu HTML checker (vnu-jar) over them. Exits non-zero on any
+# HTML error, a non-200 page, or a sitemap that is not well-formed XML.
+#
+#   bash e2e/html-check.sh [path/to/jobboard]     (default: target/debug/jobboard)
+#
+# Needs java and e2e/node_modules/vnu-jar (`npm ci --prefix e2e`); xmllint when present.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+BIN=${1:-target/debug/jobboard}
+PORT=${PORT:-18181}
+BASE="http://127.0.0.1:$PORT"
+VNU=e2e/node_modules/vnu-jar/build/dist/vnu.jar
+[ -f "$VNU" ] || { echo "html-check: $VNU missing; run: npm ci --prefix e2e" >&2; exit 1; }
+
+WORK=$(mktemp -d)
+DATA="$WORK/data"
+PID=
+cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+"$BIN" --data-dir "$DATA" demo --jobs 60 2>/dev/null
+# A closed job, a job applied to by email, and real postings in many scripts.
+cat > "$WORK/extra.jsonl" <<'JSON'
+{"title":"Closed Role","company_name":"Closed Co","description":"Was *open*.","category":"Design","job_type":"contract","apply_url":"https://closed.example/a","status":"expired","published_at":"2026-01-01T00:00:00Z","expires_at":"2026-01-31T00:00:00Z"}
+{"title":"Mail Role","company_name":"Mail Co","description":"Write to us.","category":"Writing","job_type":"part_time","apply_email":"jobs@mail.example"}
+JSON
+"$BIN" --data-dir "$DATA" import "$WORK/extra.jsonl" 2>/dev/null
+"$BIN" --data-dir "$DATA" import tests/data/openings-sample.jsonl 2>/dev/null
+
+JOBBOARD_BASE_URL="$BASE" "$BIN" --data-dir "$DATA" serve --listen "127.0.0.1:$PORT" 2>"$WORK/serve.log" &
+PID=$!
+for _ in $(seq 1 100); do
+    curl -fs "$BASE/healthz" >/dev/null 2>&1 && break
+    sleep 0.1
+done
+
+# Paths of one job of each kind, from the export.
+"$BIN" --data-dir "$DATA" export > "$WORK/export.jsonl"
+read -r first chinese closed mail company < <(python3 - "$WORK/export.jsonl" <<'PY'
+import json, re, sys
+jobs = [json.loads(l) for l in open(sys.argv[1])]
+path = lambda j: j["url"].split("://", 1)[1].split("/", 1)[1]
+first = next(j for j in jobs if j["status"] == "published")
+chinese = next(j for j in jobs if re.search(r"[\u4e00-\u9fff]", j["title"]))
+closed = next(j for j in jobs if j["title"] == "Closed Role")
+mail = next(j for j in jobs if j["title"] == "Mail Role")
+print("/" + path(first), "/" + path(chinese), closed["id"], mail["id"], first["company"]["slug"])
+PY
+)
+
+mkdir -p "$WORK/pages"
+fetch() { # name path expected-status
+    local code
+    code=$(curl -s -o "$WORK/pages/$1.html" -w '%{http_code}' "$2")
+    if [ "$code" != "$3" ]; then echo "html-check: $2 answered $code, expected $3" >&2; exit 1; fi
+}
+fetch home "$BASE/" 200
+fetch jobs "$BASE/jobs" 200
+fetch jobs-page-2 "$BASE/jobs?page=2" 200
+fetch job "$BASE$first" 200
+fetch job-chinese "$BASE$chinese" 200
+fetch job-closed "$BASE/jobs/$closed" 301
+fetch job-closed "$(curl -s -o /dev/null -w '%{redirect_url}' "$BASE/jobs/$closed")" 200
+fetch apply-email "$BASE/jobs/$mail/apply" 200
+fetch company "$BASE/companies/$company" 200
+fetch not-found "$BASE/no/such/page" 404
+
+java -Dnu.validator.servlet.allow-forbidden-hosts=true -jar "$VNU" --errors-only --also-check-css "$WORK"/pages/*.html
+curl -fs "$BASE/assets/$(grep -o 'css/app\.[0-9a-f]*\.css' "$WORK/pages/home.html" | head -1)" > "$WORK/app.css"
+java -jar "$VNU" --errors-only --css "$WORK/app.css"
+
+curl -fs "$BASE/sitemap.xml" > "$WORK/sitemap.xml"
+if command -v xmllint >/dev/null; then
+    xmllint --noout "$WORK/sitemap.xml"
+else
+    python3 -c "import sys, xml.dom.minidom as m; m.parse(sys.argv[1])" "$WORK/sitemap.xml"
+fi
+echo "html-check: $(ls "$WORK"/pages | wc -l) pages valid (Nu HTML checker), stylesheet valid, sitemap well-formed"
