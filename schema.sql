@@ -56,3 +56,10 @@ CREATE INDEX jobs_by_company ON jobs (company_id, published_at DESC);
 CREATE INDEX jobs_by_expiry ON jobs (status, expires_at);
 -- Export by status.
 CREATE INDEX jobs_by_status ON jobs (status, id);
+-- Jobs whose search index entry must be refreshed, written in the same
+-- transaction as the change; the indexer in `serve` drains it.
+CREATE TABLE search_queue (
+    id        INTEGER PRIMARY KEY,
+    job_id    INTEGER NOT NULL,
+    queued_at INTEGER NOT NULL
+);

@@ -21,6 +21,8 @@ pub mod feeds;
 pub mod jobs;
 /// Markdown to sanitised HTML, and to plain text.
 pub mod markdown;
+/// Full-text search: index, queries, facets, the indexer.
+pub mod search;
 /// ASCII slugs for URLs.
 pub mod slug;
 /// Routes, middleware, templates, assets and the page cache.
@@ -83,6 +85,11 @@ pub async fn serve(
         })
     };
 
+    let indexer = search::indexer::Indexer::start(
+        state.search.clone(),
+        state.db.clone(),
+        state.clock.clone(),
+    )?;
     let app = web::app(state.clone());
     let result = Server::new_with_acceptor(acceptor)
         .run_with_graceful_shutdown(app, shutdown, Some(DRAIN))
@@ -90,6 +97,7 @@ pub async fn serve(
 
     let _ = stop_tx.send(true);
     let _ = flusher.await;
+    let _ = tokio::task::spawn_blocking(move || indexer.stop()).await;
     if let Err(e) = state.counters.flush(&state.db).await {
         tracing::error!(error = %e, "could not write view counts at shutdown");
     }

@@ -62,6 +62,8 @@ enum Command {
         #[arg(long, value_name = "S")]
         status: Option<String>,
     },
+    /// Rebuild the search index from the database (safe while `serve` runs).
+    Reindex,
     /// Load and validate the configuration, print it with secrets masked.
     CheckConfig,
 }
@@ -91,10 +93,7 @@ fn progress_bar(len: Option<u64>, what: &str) -> ProgressBar {
     if !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
-    let bar = match len {
-        Some(n) => ProgressBar::new(n),
-        None => ProgressBar::new_spinner(),
-    };
+    let bar = ProgressBar::new(len.unwrap_or(0));
     let template = format!("{what} {{bar:40}} {{pos}}/{{len}} {{elapsed}}");
     if let Ok(style) = ProgressStyle::with_template(&template) {
         bar.set_style(style);
@@ -154,10 +153,9 @@ fn run(cli: Cli) -> Result<(), AppError> {
         }
         Command::Migrate => {
             let config = load_config(&cli, None)?;
-            let mut conn = jobboard::db::open_writer(&config.db_path())?;
+            let conn = jobboard::db::open_writer(&config.db_path())?;
             let version = jobboard::db::migrations::current(&conn)?;
-            drop(conn.pragma_update(None, "wal_checkpoint", "PASSIVE"));
-            let _ = &mut conn;
+            jobboard::db::checkpoint(&conn);
             eprintln!(
                 "database {} is at schema version {version}",
                 config.db_path().display()
@@ -213,6 +211,35 @@ fn run(cli: Cli) -> Result<(), AppError> {
             let out = std::io::BufWriter::new(std::io::stdout().lock());
             jobboard::jobs::transfer::export(&db, &config.base_url, status, out)?;
             db.close();
+        }
+        Command::Reindex => {
+            let config = load_config(&cli, None)?;
+            init_logs(&config.log_level);
+            let db = Db::open(&config.db_path())?;
+            let bar = progress_bar(None, "reindex");
+            let started = std::time::Instant::now();
+            let outcome = jobboard::search::rebuild::reindex(
+                &config.data_dir,
+                &db,
+                std::time::Duration::from_secs(30),
+                |done, total| {
+                    bar.set_length(total);
+                    bar.set_position(done);
+                },
+            )?;
+            bar.finish_and_clear();
+            db.close();
+            let secs = started.elapsed().as_secs_f64();
+            use jobboard::search::rebuild::Reindexed;
+            match outcome {
+                Reindexed::InPlace(n) => eprintln!("indexed {n} jobs in {secs:.1}s"),
+                Reindexed::Handed(n) => eprintln!(
+                    "indexed {n} jobs in {secs:.1}s; the running server switched to the new index"
+                ),
+                Reindexed::Waiting(n) => eprintln!(
+                    "indexed {n} jobs in {secs:.1}s; the running server has not switched yet and will when it next checks or starts"
+                ),
+            }
         }
         Command::Serve { listen, demo } => {
             let config = load_config(&cli, listen.as_ref())?;

@@ -6,7 +6,13 @@
 use rusqlite::Connection;
 
 /// The migrations in order; the database version is the number applied.
-pub const MIGRATIONS: &[(&str, &str)] = &[("0001_init", include_str!("migrations/0001_init.sql"))];
+pub const MIGRATIONS: &[(&str, &str)] = &[
+    ("0001_init", include_str!("migrations/0001_init.sql")),
+    (
+        "0002_search_queue",
+        include_str!("migrations/0002_search_queue.sql"),
+    ),
+];
 
 /// The schema version this binary writes.
 pub fn latest() -> i64 {

@@ -27,6 +27,7 @@ pub struct Db {
 struct Inner {
     path: PathBuf,
     writer: Mutex<Option<mpsc::Sender<WriteFn>>>,
+    writer_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
     readers: Mutex<Vec<Connection>>,
     reading: tokio::sync::Semaphore,
     /// Bumped after every committed write from this process: caches key on it.
@@ -52,6 +53,14 @@ fn configure(conn: &Connection, writer: bool) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// Copies the WAL into the database and truncates it (best effort: readers
+/// still open keep what they need).
+pub fn checkpoint(conn: &Connection) {
+    if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())) {
+        tracing::warn!(error = %e, "WAL checkpoint failed");
+    }
+}
+
 /// Opens the write connection and brings the schema up to date.
 pub fn open_writer(path: &Path) -> Result<Connection, AppError> {
     if let Some(dir) = path.parent() {
@@ -75,21 +84,23 @@ impl Db {
     pub fn open(path: &Path) -> Result<Db, AppError> {
         let conn = open_writer(path)?;
         let (tx, rx) = mpsc::channel::<WriteFn>();
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("db-writer".into())
             .spawn(move || {
                 let mut conn = conn;
                 while let Ok(job) = rx.recv() {
                     job(&mut conn);
                 }
-                // All senders gone: leave the WAL small for the next start.
-                let _ = conn.pragma_update(None, "wal_checkpoint", "PASSIVE");
+                // All senders gone: fold the WAL into the database so the next
+                // start need not read it.
+                checkpoint(&conn);
             })
             .map_err(|e| AppError::internal(format!("cannot start the writer thread: {e}")))?;
         Ok(Db {
             inner: Arc::new(Inner {
                 path: path.to_path_buf(),
                 writer: Mutex::new(Some(tx)),
+                writer_thread: Mutex::new(Some(thread)),
                 readers: Mutex::new(Vec::new()),
                 reading: tokio::sync::Semaphore::new(READ_POOL),
                 version: AtomicU64::new(0),
@@ -192,6 +203,20 @@ impl Db {
             .map_err(|_| AppError::Unavailable("the database writer has stopped".into()))?
     }
 
+    /// As [`Db::write_blocking`] for changes nobody sees on public pages.
+    pub fn write_blocking_quiet<F, R>(&self, f: F) -> Result<R, AppError>
+    where
+        F: FnOnce(&Transaction<'_>) -> Result<R, AppError> + Send + 'static,
+        R: Send + 'static,
+    {
+        let (tx, rx) = mpsc::sync_channel(1);
+        self.write_job(f, false, move |r| {
+            let _ = tx.send(r);
+        })?;
+        rx.recv()
+            .map_err(|_| AppError::Unavailable("the database writer has stopped".into()))?
+    }
+
     fn reader(&self) -> Result<Connection, AppError> {
         if let Some(conn) = self.inner.readers.lock().ok().and_then(|mut p| p.pop()) {
             return Ok(conn);
@@ -241,13 +266,23 @@ impl Db {
             .map_err(|e| AppError::internal(format!("read task failed: {e}")))?
     }
 
-    /// Stops the writer after the writes already queued; later writes fail.
+    /// Stops the writer after the writes already queued, and waits for it to
+    /// checkpoint the WAL; later writes fail.
     pub fn close(&self) {
+        if let Ok(mut pool) = self.inner.readers.lock() {
+            pool.clear();
+        }
         if let Ok(mut w) = self.inner.writer.lock() {
             w.take();
         }
-        if let Ok(mut pool) = self.inner.readers.lock() {
-            pool.clear();
+        let thread = self
+            .inner
+            .writer_thread
+            .lock()
+            .ok()
+            .and_then(|mut t| t.take());
+        if let Some(thread) = thread {
+            let _ = thread.join();
         }
     }
 }

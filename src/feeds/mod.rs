@@ -1,4 +1,4 @@
-//! What the board offers machines: the sitemap and robots.txt (and, with
-//! search, the Atom feed).
+//! What the board offers machines: the Atom feed, the sitemap and robots.txt.
 
+pub mod atom;
 pub mod sitemap;

@@ -4,6 +4,7 @@ pub mod api;
 pub mod counters;
 pub mod input;
 pub mod json;
+pub mod listing;
 pub mod model;
 pub mod pages;
 pub mod store;

@@ -6,19 +6,39 @@ use super::input::NewJob;
 use super::model::{CompanyRef, Job, JobType, Region, Salary, SalaryPeriod, Status};
 use crate::error::AppError;
 
-const SELECT: &str = "SELECT j.id, j.slug, j.title, j.description, j.description_html, \
+/// The columns `from_row` reads, in its order.
+macro_rules! columns {
+    () => {
+        "SELECT j.id, j.slug, j.title, j.description, j.description_html, \
      j.category, j.job_type, j.tags, j.remote, j.timezones, j.location, \
      j.salary_min, j.salary_max, j.salary_currency, j.salary_period, \
      j.apply_url, j.apply_email, j.featured, j.status, j.published_at, j.expires_at, \
      j.created_at, j.updated_at, j.views, j.apply_clicks, \
-     c.id, c.name, c.slug, c.website, c.logo_url \
-     FROM jobs j JOIN companies c ON c.id = j.company_id";
+     c.id, c.name, c.slug, c.website, c.logo_url"
+    };
+}
+
+/// Jobs with their companies.
+const SELECT: &str = concat!(
+    columns!(),
+    " FROM jobs j JOIN companies c ON c.id = j.company_id"
+);
+
+/// Live jobs through the index made for them (without statistics, SQLite may
+/// pick the expiry index and sort all live rows for every page).
+const SELECT_LIVE: &str = concat!(
+    columns!(),
+    " FROM jobs j INDEXED BY jobs_listing JOIN companies c ON c.id = j.company_id"
+);
 
 /// The condition for what the public may see, with `?1` as now.
 const LIVE: &str = "j.status = 'published' AND j.deleted_at IS NULL AND j.expires_at > ?1";
 
 /// The public order: featured first, newest first, highest id on ties.
 const ORDER: &str = "ORDER BY j.featured DESC, j.published_at DESC, j.id DESC";
+
+/// As in [`SELECT_LIVE`], for queries that need no company.
+const LIVE_JOBS: &str = "jobs j INDEXED BY jobs_listing";
 
 fn bad_value(column: usize, what: &str) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(
@@ -106,7 +126,7 @@ pub fn list_live(
     limit: i64,
     offset: i64,
 ) -> Result<Vec<Job>, AppError> {
-    let sql = format!("{SELECT} WHERE {LIVE} {ORDER} LIMIT ?2 OFFSET ?3");
+    let sql = format!("{SELECT_LIVE} WHERE {LIVE} {ORDER} LIMIT ?2 OFFSET ?3");
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(params![now, limit, offset], from_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
@@ -114,7 +134,7 @@ pub fn list_live(
 
 /// How many jobs are live.
 pub fn count_live(conn: &Connection, now: i64) -> Result<i64, AppError> {
-    let sql = format!("SELECT count(*) FROM jobs j WHERE {LIVE}");
+    let sql = format!("SELECT count(*) FROM {LIVE_JOBS} WHERE {LIVE}");
     Ok(conn.prepare_cached(&sql)?.query_row([now], |r| r.get(0))?)
 }
 
@@ -134,8 +154,7 @@ pub fn live_paths(
     offset: i64,
 ) -> Result<Vec<(String, i64)>, AppError> {
     let sql = format!(
-        "SELECT j.id, j.slug, j.updated_at FROM jobs j WHERE {LIVE} \
-         ORDER BY j.published_at DESC, j.id DESC LIMIT ?2 OFFSET ?3"
+        "SELECT j.id, j.slug, j.updated_at FROM {LIVE_JOBS} WHERE {LIVE} {ORDER} LIMIT ?2 OFFSET ?3"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(params![now, limit, offset], |r| {
@@ -217,7 +236,94 @@ pub fn insert(
         placement.expires_at,
         now,
     ])?;
-    Ok(conn.last_insert_rowid())
+    let id = conn.last_insert_rowid();
+    crate::search::queue::enqueue(conn, id, now)?;
+    Ok(id)
+}
+
+/// Replaces a job's content (a live job stays live); queued for the index.
+pub fn update(
+    conn: &Connection,
+    id: i64,
+    job: &NewJob,
+    company_id: i64,
+    now: i64,
+) -> Result<(), AppError> {
+    let tags = serde_json::to_string(&job.tags)?;
+    let remote: Vec<&str> = job.remote.iter().map(|r| r.as_str()).collect();
+    let remote = serde_json::to_string(&remote)?;
+    let salary = job.salary.as_ref();
+    let changed = conn
+        .prepare_cached(
+            "UPDATE jobs SET slug = ?2, title = ?3, company_id = ?4, description = ?5, \
+             description_html = ?6, category = ?7, job_type = ?8, tags = ?9, remote = ?10, \
+             timezones = ?11, location = ?12, salary_min = ?13, salary_max = ?14, \
+             salary_currency = ?15, salary_period = ?16, apply_url = ?17, apply_email = ?18, \
+             updated_at = ?19 WHERE id = ?1 AND deleted_at IS NULL",
+        )?
+        .execute(params![
+            id,
+            crate::slug::job_slug(&job.title),
+            job.title,
+            company_id,
+            job.description,
+            crate::markdown::to_html(&job.description),
+            job.category,
+            job.job_type.as_str(),
+            tags,
+            remote,
+            job.timezones,
+            job.location,
+            salary.and_then(|s| s.min),
+            salary.and_then(|s| s.max),
+            salary.map(|s| s.currency.as_str()),
+            salary.map(|s| s.period.as_str()),
+            job.apply_url,
+            job.apply_email,
+            now,
+        ])?;
+    if changed == 0 {
+        return Err(AppError::NotFound);
+    }
+    crate::search::queue::enqueue(conn, id, now)
+}
+
+/// Moves a job to `placement` (publish, expire, fill, …); queued for the index.
+pub fn set_placement(
+    conn: &Connection,
+    id: i64,
+    placement: Placement,
+    now: i64,
+) -> Result<(), AppError> {
+    let changed = conn
+        .prepare_cached(
+            "UPDATE jobs SET status = ?2, published_at = ?3, expires_at = ?4, updated_at = ?5 \
+             WHERE id = ?1 AND deleted_at IS NULL",
+        )?
+        .execute(params![
+            id,
+            placement.status.as_str(),
+            placement.published_at,
+            placement.expires_at,
+            now
+        ])?;
+    if changed == 0 {
+        return Err(AppError::NotFound);
+    }
+    crate::search::queue::enqueue(conn, id, now)
+}
+
+/// Soft-deletes a job (kept for payment records); queued for the index.
+pub fn delete(conn: &Connection, id: i64, now: i64) -> Result<(), AppError> {
+    let changed = conn
+        .prepare_cached(
+            "UPDATE jobs SET deleted_at = ?2, updated_at = ?2 WHERE id = ?1 AND deleted_at IS NULL",
+        )?
+        .execute(params![id, now])?;
+    if changed == 0 {
+        return Err(AppError::NotFound);
+    }
+    crate::search::queue::enqueue(conn, id, now)
 }
 
 /// Adds buffered view and apply-click counts.

@@ -48,6 +48,8 @@ pub struct JobView {
     pub apply_email: Option<String>,
     /// Sanitised HTML; filled on the job page only.
     pub description_html: Option<String>,
+    /// A highlighted excerpt for search results (escaped HTML with `<mark>`).
+    pub snippet_html: Option<String>,
 }
 
 /// Up to two initials of a name, for a logo placeholder.
@@ -133,6 +135,7 @@ pub fn job_view(job: &Job, config: &Config, now: i64, full: bool) -> JobView {
         apply_url: job.apply_url.clone(),
         apply_email: job.apply_email.clone(),
         description_html: full.then(|| job.description_html.clone()),
+        snippet_html: None,
     }
 }
 

@@ -112,7 +112,33 @@ async fn json_errors<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Result<Resp
         Ok(resp) => return Ok(resp.into_response()),
         Err(err) => err,
     };
+    if !err.has_source() {
+        // A documented error response an operation returned: keep its body.
+        let resp = err.into_response();
+        let json = resp
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json"));
+        if json {
+            return Ok(resp);
+        }
+        let status = resp.status();
+        return Ok(json_error(
+            status,
+            status.canonical_reason().unwrap_or("error").to_string(),
+        ));
+    }
     let (status, _, message, id) = super::middleware::describe(&err, &method, &path);
+    let message = match id {
+        Some(id) => format!("{message} (reference {id})"),
+        None => message,
+    };
+    Ok(json_error(status, message))
+}
+
+/// The API's error body for a status.
+fn json_error(status: StatusCode, message: String) -> Response {
     let code = match status {
         StatusCode::NOT_FOUND => "not_found",
         StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
@@ -123,10 +149,6 @@ async fn json_errors<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Result<Resp
         s if s.is_server_error() => "internal",
         _ => "error",
     };
-    let message = match id {
-        Some(id) => format!("{message} (reference {id})"),
-        None => message,
-    };
     let body = serde_json::json!({"error": {"code": code, "message": message, "fields": {}}});
     let mut resp = poem::web::Json(body).into_response();
     resp.set_status(status);
@@ -134,5 +156,5 @@ async fn json_errors<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Result<Resp
         resp.headers_mut()
             .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
     }
-    Ok(resp)
+    resp
 }

@@ -1,4 +1,4 @@
-//! `/healthz`: whether the database answers (and, later, the index's state).
+//! `/healthz`: whether the database answers, and whether the index is ready.
 
 use poem::http::StatusCode;
 use poem::web::{Data, Json};
@@ -13,11 +13,16 @@ pub async fn healthz(Data(state): Data<&State>) -> Response {
         .db
         .read(|c| Ok(c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?))
         .await;
+    let index = if state.search.is_ready() {
+        "ready"
+    } else {
+        "building"
+    };
     match db {
-        Ok(_) => Json(json!({"status": "ok", "database": "ok", "index": "ready"})).into_response(),
+        Ok(_) => Json(json!({"status": "ok", "database": "ok", "index": index})).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "health check: database does not answer");
-            let mut r = Json(json!({"status": "error", "database": "error", "index": "ready"}))
+            let mut r = Json(json!({"status": "error", "database": "error", "index": index}))
                 .into_response();
             r.set_status(StatusCode::SERVICE_UNAVAILABLE);
             r

@@ -30,6 +30,7 @@ pub struct AppState {
     pub assets: Arc<assets::Assets>,
     pub pages: cache::PageCache,
     pub counters: Counters,
+    pub search: Arc<crate::search::Search>,
 }
 
 /// The state as handlers receive it.
@@ -38,6 +39,7 @@ pub type State = Arc<AppState>;
 impl AppState {
     /// Builds the state: loads templates and assets.
     pub fn new(config: Config, db: Db, clock: SharedClock) -> Result<State, AppError> {
+        let search = crate::search::Search::new(&config.data_dir);
         let assets = Arc::new(assets::Assets::load());
         let site = templates::SiteGlobals {
             name: config.site.name.clone(),
@@ -53,6 +55,7 @@ impl AppState {
             assets,
             pages: cache::PageCache::new(24 << 20),
             counters: Counters::default(),
+            search,
         }))
     }
 
@@ -71,6 +74,12 @@ impl AppState {
         Ok(Bytes::from(self.templates.render(template, ctx)?))
     }
 
+    /// Changes whenever public content may have changed: a write in this
+    /// process, or a commit of the search index.
+    pub fn content_version(&self) -> u64 {
+        (self.db.version() << 32) | (self.search.generation() & 0xffff_ffff)
+    }
+
     /// A cached public page for this request, or renders and caches it.
     pub async fn cached_page<F, Fut>(&self, req: &Request, render: F) -> Result<Response, AppError>
     where
@@ -84,7 +93,7 @@ impl AppState {
             .unwrap_or_default();
         let body = self
             .pages
-            .get_or_render(&key, self.db.version(), self.now(), render)
+            .get_or_render(&key, self.content_version(), self.now(), render)
             .await?;
         Ok(html(body))
     }
@@ -132,11 +141,12 @@ async fn favicon(req: &Request, Data(state): Data<&State>) -> Response {
 pub fn app(state: State) -> impl Endpoint {
     use crate::{companies, feeds, jobs};
     let pages = Route::new()
-        .at("/", get(jobs::pages::home))
-        .at("/jobs", get(jobs::pages::list))
+        .at("/", get(jobs::listing::home))
+        .at("/jobs", get(jobs::listing::list))
         .at("/jobs/:id_slug", get(jobs::pages::show))
         .at("/jobs/:id/apply", get(jobs::pages::apply))
         .at("/companies/:slug", get(companies::pages::show))
+        .at("/feed.xml", get(feeds::atom::feed))
         .at("/sitemap.xml", get(feeds::sitemap::sitemap))
         .at("/sitemaps/:file", get(feeds::sitemap::sitemap_part))
         .at("/robots.txt", get(feeds::sitemap::robots))

@@ -74,11 +74,11 @@ async fn paging_is_clamped() {
 async fn malformed_parameters_are_json_errors() {
     let app = TestApp::new();
     let resp = app.get("/api/v1/jobs?page=abc").await;
-    resp.assert_status(StatusCode::BAD_REQUEST);
+    resp.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
     let body = json_body(resp).await;
-    assert_eq!(body["error"]["code"], "bad_request");
+    assert_eq!(body["error"]["code"], "invalid_input");
     assert!(body["error"]["message"].is_string());
-    assert!(body["error"]["fields"].is_object());
+    assert!(body["error"]["fields"]["page"].is_string());
 
     let resp = app.get("/api/v1/jobs/abc").await;
     resp.assert_status(StatusCode::BAD_REQUEST);

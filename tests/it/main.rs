@@ -6,4 +6,5 @@ mod api;
 mod assets;
 mod cli;
 mod pages;
+mod search;
 mod transfer;

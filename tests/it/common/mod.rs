@@ -3,12 +3,13 @@
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use jobboard::clock::{Clock, ManualClock};
 use jobboard::config::{Config, Inputs};
 use jobboard::jobs::input::JobInput;
 use jobboard::jobs::store::Placement;
+use jobboard::search::indexer::IndexerCore;
 use jobboard::web::State;
 use poem::endpoint::BoxEndpoint;
 use poem::test::{TestClient, TestResponse};
@@ -23,6 +24,8 @@ pub struct TestApp {
     pub state: State,
     pub clock: Arc<ManualClock>,
     pub http: TestClient<BoxEndpoint<'static, Response>>,
+    /// The indexer, driven by the test instead of a thread.
+    pub indexer: Mutex<Option<IndexerCore>>,
 }
 
 impl TestApp {
@@ -49,12 +52,56 @@ impl TestApp {
         let clock = ManualClock::at(NOW);
         let state = jobboard::open(config, clock.clone()).expect("open board");
         let http = TestClient::new(jobboard::web::app(state.clone()).map_to_response().boxed());
+        let mut indexer = IndexerCore::open(state.search.clone(), state.db.clone(), clock.clone())
+            .expect("index opens");
+        indexer.ensure().expect("index built");
         TestApp {
             _dir: dir,
             state,
             clock,
             http,
+            indexer: Mutex::new(Some(indexer)),
         }
+    }
+
+    /// Applies the search queue to the index, as the indexer in `serve` does
+    /// at least every quarter second; returns how many rows it applied.
+    pub fn index(&self) -> usize {
+        let mut guard = self.indexer.lock().expect("indexer");
+        let core = guard.as_mut().expect("indexer running");
+        let mut n = 0;
+        loop {
+            let applied = core.drain().expect("drain");
+            if applied == 0 {
+                return n;
+            }
+            n += applied;
+        }
+    }
+
+    /// Stops the indexer (as a process exit would), lets `damage` act on the
+    /// index directory, and opens a new indexer without rebuilding yet;
+    /// returns whether the index opened as it was.
+    pub fn restart_indexer(&self, damage: impl FnOnce(&std::path::Path)) -> bool {
+        let mut guard = self.indexer.lock().expect("indexer");
+        guard.take();
+        damage(&self._dir.path().join("index"));
+        let core = IndexerCore::open(
+            self.state.search.clone(),
+            self.state.db.clone(),
+            self.clock.clone(),
+        )
+        .expect("indexer opens");
+        let ready = core.ready();
+        *guard = Some(core);
+        ready
+    }
+
+    /// Rebuilds the index if needed and applies the queue, as the indexer
+    /// thread does at start.
+    pub fn ensure_index(&self) {
+        let mut guard = self.indexer.lock().expect("indexer");
+        guard.as_mut().expect("indexer").ensure().expect("ensure");
     }
 
     pub async fn get(&self, path: &str) -> TestResponse {
@@ -64,6 +111,13 @@ impl TestApp {
     /// Adds a job through the same validation and store as `import`; `fields`
     /// override a complete, valid job. Returns its id.
     pub async fn add_job(&self, fields: Value) -> i64 {
+        let id = self.add_job_unindexed(fields).await;
+        self.index();
+        id
+    }
+
+    /// Adds a job without applying the search queue.
+    pub async fn add_job_unindexed(&self, fields: Value) -> i64 {
         let mut job = json!({
             "title": "Senior Rust Engineer",
             "company": {"name": "Acme Widgets", "website": "https://acme.example"},

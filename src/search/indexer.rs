@@ -1,0 +1,289 @@
+//! The indexer: owns the only `IndexWriter`, in `serve`. At start it opens the
+//! index or, when it is missing, broken or of an old schema, rebuilds it from the
+//! database while the server answers. Then it drains the search queue at least
+//! every quarter second, committing once per batch, and swaps to an index that
+//! `jobboard reindex` built beside the live one.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use tantivy::{Index, IndexWriter, ReloadPolicy, Term};
+
+use super::rebuild::{self, Payload, READY, error};
+use super::schema::{self, SCHEMA_VERSION};
+use super::{Live, Search, queue};
+use crate::clock::SharedClock;
+use crate::db::Db;
+use crate::error::AppError;
+
+/// The writer's memory budget for incremental updates.
+const WRITER_BUDGET: usize = 20 << 20;
+/// How often the queue is polled.
+const POLL: Duration = Duration::from_millis(250);
+/// Rows applied per commit at most.
+const BATCH: i64 = 2_000;
+/// A backlog larger than this is cheaper to rebuild than to replay.
+const REPLAY_LIMIT: i64 = 20_000;
+/// Applied queue rows are kept this long (for a rebuild beside the live index).
+const KEEP_QUEUE: i64 = 3_600;
+
+/// The indexer's state, driven by its thread in `serve` and directly by tests.
+pub struct IndexerCore {
+    search: Arc<Search>,
+    db: Db,
+    clock: SharedClock,
+    writer: Option<IndexWriter>,
+    fields: Option<schema::Fields>,
+    /// The last queue row applied to the index.
+    watermark: i64,
+    last_prune: Instant,
+}
+
+/// Why an existing index cannot be used as it is.
+fn open_existing(dir: &std::path::Path) -> Result<(Index, Payload), String> {
+    if !dir.join("meta.json").exists() {
+        return Err("missing".into());
+    }
+    let index = Index::open_in_dir(dir).map_err(|e| format!("unreadable: {e}"))?;
+    schema::register(&index);
+    let payload = Payload::read(&index).ok_or("no payload")?;
+    if payload.schema != SCHEMA_VERSION {
+        return Err(format!(
+            "schema {} (this binary writes {SCHEMA_VERSION})",
+            payload.schema
+        ));
+    }
+    schema::fields_of(&index).map_err(|e| format!("fields: {e}"))?;
+    // Every segment must open.
+    let reader = index.reader().map_err(|e| format!("segments: {e}"))?;
+    let searcher = reader.searcher();
+    for seg in searcher.segment_readers() {
+        seg.fast_fields()
+            .u64("id")
+            .map_err(|e| format!("segment: {e}"))?;
+    }
+    Ok((index, payload))
+}
+
+impl IndexerCore {
+    /// Opens the live index when it is sound and takes its writer; otherwise
+    /// leaves the engine not ready, for [`IndexerCore::ensure`] to rebuild.
+    /// Fails only when another process holds the writer.
+    pub fn open(search: Arc<Search>, db: Db, clock: SharedClock) -> Result<IndexerCore, AppError> {
+        let mut core = IndexerCore {
+            search,
+            db,
+            clock,
+            writer: None,
+            fields: None,
+            watermark: 0,
+            last_prune: Instant::now(),
+        };
+        let dir = core.search.dir().to_path_buf();
+        match open_existing(&dir) {
+            Ok((index, payload)) => core.take(index, payload)?,
+            Err(why) => {
+                tracing::warn!(dir = %dir.display(), %why, "search index will be rebuilt");
+                core.search.install(None);
+            }
+        }
+        Ok(core)
+    }
+
+    fn take(&mut self, index: Index, payload: Payload) -> Result<(), AppError> {
+        let writer = index
+            .writer_with_num_threads(1, WRITER_BUDGET)
+            .map_err(|e| match e {
+                tantivy::TantivyError::LockFailure(..) => AppError::Unavailable(
+                    "the search index is in use by another `jobboard serve` on this data directory"
+                        .into(),
+                ),
+                e => error(e),
+            })?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .map_err(error)?;
+        let fields = schema::fields_of(&index).map_err(error)?;
+        self.writer = Some(writer);
+        self.fields = Some(fields);
+        self.watermark = payload.queue;
+        self.search.install(Some(Live {
+            index,
+            reader,
+            fields,
+        }));
+        Ok(())
+    }
+
+    /// Whether searches can run.
+    pub fn ready(&self) -> bool {
+        self.writer.is_some()
+    }
+
+    /// Rebuilds from the database when the index is not ready, or when the
+    /// queue holds more than is worth replaying; then applies the queue.
+    pub fn ensure(&mut self) -> Result<(), AppError> {
+        if self.ready() {
+            let watermark = self.watermark;
+            let backlog = self
+                .db
+                .read_blocking(move |c| queue::backlog(c, watermark))?;
+            if backlog > REPLAY_LIMIT {
+                tracing::info!(
+                    backlog,
+                    "search queue backlog is large; rebuilding the index instead"
+                );
+                self.rebuild()?;
+            }
+        } else {
+            self.rebuild()?;
+        }
+        while self.drain()? > 0 {}
+        Ok(())
+    }
+
+    /// Builds a new index beside the live one and swaps to it.
+    pub fn rebuild(&mut self) -> Result<(), AppError> {
+        let started = Instant::now();
+        let live = self.search.dir().to_path_buf();
+        let next = rebuild::sibling(&live, "building");
+        let count = rebuild::build(&next, &self.db, |_, _| {})?;
+        self.swap_to(&next)?;
+        tracing::info!(
+            jobs = count,
+            seconds = started.elapsed().as_secs_f64(),
+            "search index rebuilt"
+        );
+        Ok(())
+    }
+
+    fn swap_to(&mut self, next: &std::path::Path) -> Result<(), AppError> {
+        // Let go of the old index's writer (and lock) before its directory moves.
+        self.writer = None;
+        let live = self.search.dir().to_path_buf();
+        rebuild::swap(&live, next)?;
+        let (index, payload) =
+            open_existing(&live).map_err(|why| error(format!("new index: {why}")))?;
+        self.take(index, payload)
+    }
+
+    /// Swaps to `index.next` when `jobboard reindex` has finished one.
+    pub fn swap_if_offered(&mut self) -> Result<bool, AppError> {
+        let next: PathBuf = rebuild::sibling(self.search.dir(), "next");
+        if !next.join(READY).exists() {
+            return Ok(false);
+        }
+        self.swap_to(&next)?;
+        while self.drain()? > 0 {}
+        tracing::info!("switched to the search index built by `jobboard reindex`");
+        Ok(true)
+    }
+
+    /// Applies up to one batch of queued changes in one commit; returns how many
+    /// rows it applied.
+    pub fn drain(&mut self) -> Result<usize, AppError> {
+        let (Some(writer), Some(f)) = (self.writer.as_mut(), self.fields) else {
+            return Ok(0);
+        };
+        let watermark = self.watermark;
+        let rows = self
+            .db
+            .read_blocking(move |c| queue::after(c, watermark, BATCH))?;
+        let Some(&(last, _)) = rows.last() else {
+            return Ok(0);
+        };
+        let mut ids: Vec<i64> = rows.iter().map(|(_, job)| *job).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let jobs = self.db.read_blocking(|c| {
+            let mut found = Vec::new();
+            for id in &ids {
+                match crate::jobs::store::get(c, *id) {
+                    Ok(job) => found.push(job),
+                    Err(AppError::NotFound) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            Ok(found)
+        })?;
+        for id in &ids {
+            writer.delete_term(Term::from_field_u64(f.id, *id as u64));
+        }
+        for job in jobs.iter().filter(|j| schema::searchable(j)) {
+            writer
+                .add_document(schema::document(job, &f))
+                .map_err(error)?;
+        }
+        rebuild::commit(writer, last)?;
+        self.watermark = last;
+        self.search.reload()?;
+        Ok(rows.len())
+    }
+
+    /// Drops queue rows applied long enough ago.
+    pub fn prune(&mut self) -> Result<(), AppError> {
+        if self.last_prune.elapsed() < Duration::from_secs(60) {
+            return Ok(());
+        }
+        self.last_prune = Instant::now();
+        let (applied, before) = (self.watermark, self.clock.unix() - KEEP_QUEUE);
+        self.db
+            .write_blocking_quiet(move |tx| queue::prune(tx, applied, before))?;
+        Ok(())
+    }
+}
+
+/// The indexer thread of `serve`.
+pub struct Indexer {
+    stop: Option<mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Indexer {
+    /// Opens the index (failing if another process owns it) and starts the
+    /// thread, which first rebuilds when needed.
+    pub fn start(search: Arc<Search>, db: Db, clock: SharedClock) -> Result<Indexer, AppError> {
+        let mut core = IndexerCore::open(search, db, clock)?;
+        let (tx, rx) = mpsc::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("indexer".into())
+            .spawn(move || {
+                if let Err(e) = core.ensure() {
+                    tracing::error!(error = %e, "search index could not be prepared");
+                }
+                // Until told to stop (or the sender is gone), every POLL:
+                while let Err(mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(POLL) {
+                    let step = (|| {
+                        if !core.ready() {
+                            core.ensure()?;
+                        }
+                        core.swap_if_offered()?;
+                        while core.drain()? > 0 {}
+                        core.prune()
+                    })();
+                    if let Err(e) = step {
+                        tracing::error!(error = %e, "search indexing failed; will retry");
+                    }
+                }
+                // Apply what is left before the process ends.
+                let _ = core.drain();
+            })
+            .map_err(|e| AppError::internal(format!("cannot start the indexer: {e}")))?;
+        Ok(Indexer {
+            stop: Some(tx),
+            thread: Some(thread),
+        })
+    }
+
+    /// Stops the thread after its current step.
+    pub fn stop(mut self) {
+        self.stop.take();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}

@@ -1,0 +1,318 @@
+//! Full-text search over Tantivy (SPEC §6): one index, one reader for the whole
+//! process, one writer owned by the indexer in `serve`. The database stays the
+//! truth: changes reach the index through the search queue, and the index can
+//! always be rebuilt from the database.
+
+pub mod facets;
+pub mod indexer;
+pub mod query;
+pub mod queue;
+pub mod rebuild;
+pub mod schema;
+pub mod tokenizer;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+
+use tantivy::collector::{Count, TopDocs};
+use tantivy::columnar::ColumnValues;
+use tantivy::snippet::SnippetGenerator;
+use tantivy::{DocId, Index, IndexReader, Score, SegmentReader};
+
+use crate::db::Db;
+use crate::error::AppError;
+use crate::jobs::model::Job;
+use facets::FacetCollector;
+use query::{Dim, SearchParams, Sort};
+use schema::Fields;
+
+/// An open index and its reader.
+pub struct Live {
+    pub index: Index,
+    pub reader: IndexReader,
+    pub fields: Fields,
+}
+
+/// The search engine as the rest of the board sees it.
+pub struct Search {
+    dir: PathBuf,
+    live: RwLock<Option<Arc<Live>>>,
+    generation: AtomicU64,
+}
+
+/// Facet counts by value, each list by count (descending) then value.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FacetCounts {
+    pub category: Vec<(String, u64)>,
+    pub job_type: Vec<(String, u64)>,
+    pub remote: Vec<(String, u64)>,
+    pub tags: Vec<(String, u64)>,
+}
+
+/// One page of results.
+pub struct Found {
+    pub jobs: Vec<Job>,
+    pub total: usize,
+    pub facets: FacetCounts,
+    /// Highlighted description excerpts (HTML, escaped but for `<mark>`), by job id.
+    pub snippets: std::collections::HashMap<i64, String>,
+}
+
+/// How many tags the tag facet lists.
+const TOP_TAGS: usize = 20;
+
+fn dim_field(d: Dim) -> &'static str {
+    match d {
+        Dim::Category => "category",
+        Dim::JobType => "job_type",
+        Dim::Remote => "remote",
+        Dim::Tags => "tags",
+    }
+}
+
+fn active(p: &SearchParams, d: Dim) -> bool {
+    match d {
+        Dim::Category => p.category.is_some(),
+        Dim::JobType => p.job_type.is_some(),
+        Dim::Remote => !p.remote.is_empty(),
+        Dim::Tags => !p.tags.is_empty(),
+    }
+}
+
+fn sorted(
+    counts: Option<&std::collections::HashMap<String, u64>>,
+    top: usize,
+) -> Vec<(String, u64)> {
+    let mut v: Vec<(String, u64)> = counts
+        .map(|c| {
+            c.iter()
+                .filter(|(_, n)| **n > 0)
+                .map(|(k, n)| (k.clone(), *n))
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    v.truncate(top);
+    v
+}
+
+type U64s = Arc<dyn ColumnValues<u64>>;
+type I64s = Arc<dyn ColumnValues<i64>>;
+
+/// The sort key columns of one segment.
+struct Keys {
+    featured: U64s,
+    published: I64s,
+    id: U64s,
+}
+
+fn keys(seg: &SegmentReader) -> tantivy::Result<Keys> {
+    let ff = seg.fast_fields();
+    Ok(Keys {
+        featured: ff.u64("featured")?.first_or_default_col(0),
+        published: ff.i64("published_at")?.first_or_default_col(0),
+        id: ff.u64("id")?.first_or_default_col(0),
+    })
+}
+
+/// Relevance: featured first, then score, then newest, then highest id.
+struct ByRelevance;
+type RelevanceKey = (u64, Score, i64, u64);
+
+impl tantivy::collector::ScoreTweaker<RelevanceKey> for ByRelevance {
+    type Child = Keys;
+    fn segment_tweaker(&self, seg: &SegmentReader) -> tantivy::Result<Keys> {
+        keys(seg)
+    }
+}
+
+impl tantivy::collector::ScoreSegmentTweaker<RelevanceKey> for Keys {
+    fn score(&mut self, doc: DocId, score: Score) -> RelevanceKey {
+        (
+            self.featured.get_val(doc),
+            score,
+            self.published.get_val(doc),
+            self.id.get_val(doc),
+        )
+    }
+}
+
+/// Newest: featured first, then newest, then highest id.
+struct ByNewest;
+type NewestKey = (u64, i64, u64);
+
+impl tantivy::collector::CustomScorer<NewestKey> for ByNewest {
+    type Child = Keys;
+    fn segment_scorer(&self, seg: &SegmentReader) -> tantivy::Result<Keys> {
+        keys(seg)
+    }
+}
+
+impl tantivy::collector::CustomSegmentScorer<NewestKey> for Keys {
+    fn score(&mut self, doc: DocId) -> NewestKey {
+        (
+            self.featured.get_val(doc),
+            self.published.get_val(doc),
+            self.id.get_val(doc),
+        )
+    }
+}
+
+fn search_error(e: tantivy::TantivyError) -> AppError {
+    AppError::internal(format!("search: {e}"))
+}
+
+impl Search {
+    /// The engine for the index under `data_dir/index`; nothing is opened yet.
+    pub fn new(data_dir: &Path) -> Arc<Search> {
+        Arc::new(Search {
+            dir: data_dir.join("index"),
+            live: RwLock::new(None),
+            generation: AtomicU64::new(0),
+        })
+    }
+
+    /// The live index directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Whether searches can run (false while the index is built).
+    pub fn is_ready(&self) -> bool {
+        self.live.read().map(|l| l.is_some()).unwrap_or(false)
+    }
+
+    /// Changes whenever search results may have changed.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn install(&self, live: Option<Live>) {
+        if let Ok(mut slot) = self.live.write() {
+            *slot = live.map(Arc::new);
+        }
+        self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+
+    pub(crate) fn changed(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+
+    fn live(&self) -> Option<Arc<Live>> {
+        self.live.read().ok().and_then(|l| l.clone())
+    }
+
+    /// Reloads the reader after a commit.
+    pub(crate) fn reload(&self) -> Result<(), AppError> {
+        if let Some(live) = self.live() {
+            live.reader.reload().map_err(search_error)?;
+        }
+        self.changed();
+        Ok(())
+    }
+
+    /// Runs a search and loads the page of jobs it finds; `None` while the
+    /// index is being built. Blocking: call it off the async runtime.
+    pub fn find(
+        &self,
+        db: &Db,
+        p: &SearchParams,
+        now: i64,
+        with_facets: bool,
+    ) -> Result<Option<Found>, AppError> {
+        let Some(live) = self.live() else {
+            return Ok(None);
+        };
+        let searcher = live.reader.searcher();
+        let f = &live.fields;
+        let query = query::build(p, f, now, None);
+        let limit = p.per_page.max(1) as usize;
+        let offset = ((p.page.max(1) - 1) * p.per_page.max(1)) as usize;
+        let dims = [Dim::Category, Dim::JobType, Dim::Remote, Dim::Tags];
+        let shared: Vec<&'static str> = if with_facets {
+            dims.iter()
+                .filter(|d| !active(p, **d))
+                .map(|d| dim_field(*d))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let facet = FacetCollector { fields: shared };
+        let top = TopDocs::with_limit(limit).and_offset(offset);
+        let (ids, total, mut counts): (Vec<i64>, usize, facets::Counts) = match p.effective_sort() {
+            Sort::Relevance => {
+                let (hits, total, counts) = searcher
+                    .search(&*query, &(top.tweak_score(ByRelevance), Count, facet))
+                    .map_err(search_error)?;
+                (
+                    hits.into_iter().map(|(k, _)| k.3 as i64).collect(),
+                    total,
+                    counts,
+                )
+            }
+            Sort::Newest => {
+                let (hits, total, counts) = searcher
+                    .search(&*query, &(top.custom_score(ByNewest), Count, facet))
+                    .map_err(search_error)?;
+                (
+                    hits.into_iter().map(|(k, _)| k.2 as i64).collect(),
+                    total,
+                    counts,
+                )
+            }
+        };
+        if with_facets {
+            // A filtered dimension counts over every other filter but its own.
+            for d in dims.into_iter().filter(|d| active(p, *d)) {
+                let q = query::build(p, f, now, Some(d));
+                let c = searcher
+                    .search(
+                        &*q,
+                        &FacetCollector {
+                            fields: vec![dim_field(d)],
+                        },
+                    )
+                    .map_err(search_error)?;
+                counts.extend(c);
+            }
+        }
+        let facets = FacetCounts {
+            category: sorted(counts.get("category"), usize::MAX),
+            job_type: sorted(counts.get("job_type"), usize::MAX),
+            remote: sorted(counts.get("remote"), usize::MAX),
+            tags: sorted(counts.get("tags"), TOP_TAGS),
+        };
+        let jobs = db.read_blocking(|conn| {
+            let mut jobs = Vec::with_capacity(ids.len());
+            for id in &ids {
+                match crate::jobs::store::get(conn, *id) {
+                    Ok(job) => jobs.push(job),
+                    Err(AppError::NotFound) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            Ok(jobs)
+        })?;
+        let mut snippets = std::collections::HashMap::new();
+        if !p.q.trim().is_empty() && !jobs.is_empty() {
+            if let Ok(mut generator) = SnippetGenerator::create(&searcher, &*query, f.description) {
+                generator.set_max_num_chars(180);
+                for job in &jobs {
+                    let mut snippet =
+                        generator.snippet(&crate::markdown::to_text(&job.description));
+                    snippet.set_snippet_prefix_postfix("<mark>", "</mark>");
+                    if !snippet.is_empty() {
+                        snippets.insert(job.id, snippet.to_html());
+                    }
+                }
+            }
+        }
+        Ok(Some(Found {
+            jobs,
+            total,
+            facets,
+            snippets,
+        }))
+    }
+}
