@@ -14,7 +14,7 @@
 #   DURATION      [10s]    per wrk run
 #   WARMUP        [3s]     one warm-up run per side per scenario
 #   CONNS         [32]     wrk connections (one wrk thread)
-#   SCENARIOS     [home job api]
+#   SCENARIOS     [home job api search apisearch]
 #   BOARD_PORT    [18080]  CEILING_PORT [19090]
 #   SERVER_CPU    [0]      WRK_CPU [1]
 #   OUT_DIR       [a new /tmp/jobboard-bench-run.XXXXXX]  logs, path lists, raw wrk output, results.md
@@ -34,7 +34,7 @@ PAIRS=${PAIRS:-5}
 DURATION=${DURATION:-10s}
 WARMUP=${WARMUP:-3s}
 CONNS=${CONNS:-32}
-SCENARIOS=${SCENARIOS:-home job api}
+SCENARIOS=${SCENARIOS:-home job api search apisearch}
 BOARD_PORT=${BOARD_PORT:-18080}
 CEILING_PORT=${CEILING_PORT:-19090}
 SERVER_CPU=${SERVER_CPU:-0}
@@ -306,8 +306,47 @@ for n in range(1, 11):
             print(path)
 PY
             ;;
+        search|apisearch)
+            # 1,000 distinct searches: words from the demo vocabulary, most with a
+            # filter or two, so no cache can flatter them.
+            local prefix="/jobs"
+            [[ $scenario == apisearch ]] && prefix="/api/v1/jobs"
+            python3 - "$prefix" >> "$file" <<'PY'
+import random, sys, urllib.parse
+prefix = sys.argv[1]
+rng = random.Random(1000)
+words = ["rust", "engineer", "senior", "designer", "data", "product", "manager", "python",
+         "backend", "frontend", "kubernetes", "support", "writer", "analyst", "remote",
+         "developer", "marketing", "sales", "figma", "postgresql", "security", "cloud",
+         "teaching", "accountant", "enginer", "desinger", "platform", "growth", "editor", "lead"]
+categories = ["software-development", "design", "product", "data", "devops-sysadmin",
+              "marketing", "sales", "customer-support", "writing"]
+regions = ["europe", "americas", "asia_pacific", "africa", "middle_east"]
+tags = ["rust", "go", "python", "react", "aws", "sql", "figma", "seo", "linux", "saas"]
+seen = set()
+while len(seen) < 1000:
+    q = []
+    n = rng.choice([1, 1, 2])
+    q.append(("q", " ".join(rng.sample(words, n))))
+    r = rng.random()
+    if r < 0.3:
+        q.append(("category", rng.choice(categories)))
+    if rng.random() < 0.4:
+        q.append(("remote", rng.choice(regions)))
+    if rng.random() < 0.2:
+        q.append(("tag", rng.choice(tags)))
+    if rng.random() < 0.15:
+        q.append(("salary_min", str(rng.choice([50000, 80000, 100000]))))
+    if rng.random() < 0.2:
+        q.append(("page", str(rng.choice([2, 3]))))
+    path = prefix + "?" + urllib.parse.urlencode(q)
+    if path not in seen:
+        seen.add(path)
+        print(path)
+PY
+            ;;
         *)
-            die "unknown scenario '$scenario' (known: home job api)"
+            die "unknown scenario '$scenario' (known: home job api search apisearch)"
             ;;
     esac
 }

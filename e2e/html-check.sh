@@ -65,6 +65,9 @@ fetch job-closed "$BASE/jobs/$closed" 301
 fetch job-closed "$(curl -s -o /dev/null -w '%{redirect_url}' "$BASE/jobs/$closed")" 200
 fetch apply-email "$BASE/jobs/$mail/apply" 200
 fetch company "$BASE/companies/$company" 200
+fetch search "$BASE/jobs?q=engineer&remote=europe&tag=rust" 200
+fetch search-cjk "$BASE/jobs?q=%E5%B7%A5%E7%A8%8B%E5%B8%AB" 200
+fetch search-empty "$BASE/jobs?q=zzzzqqqq&category=design" 200
 fetch not-found "$BASE/no/such/page" 404
 
 java -Dnu.validator.servlet.allow-forbidden-hosts=true -jar "$VNU" --errors-only --also-check-css "$WORK"/pages/*.html
@@ -72,9 +75,13 @@ curl -fs "$BASE/assets/$(grep -o 'css/app\.[0-9a-f]*\.css' "$WORK/pages/home.htm
 java -jar "$VNU" --errors-only --css "$WORK/app.css"
 
 curl -fs "$BASE/sitemap.xml" > "$WORK/sitemap.xml"
-if command -v xmllint >/dev/null; then
-    xmllint --noout "$WORK/sitemap.xml"
-else
-    python3 -c "import sys, xml.dom.minidom as m; m.parse(sys.argv[1])" "$WORK/sitemap.xml"
-fi
-echo "html-check: $(ls "$WORK"/pages | wc -l) pages valid (Nu HTML checker), stylesheet valid, sitemap well-formed"
+curl -fs "$BASE/feed.xml?q=engineer" > "$WORK/feed.xml"
+for xml in "$WORK/sitemap.xml" "$WORK/feed.xml"; do
+    if command -v xmllint >/dev/null; then
+        xmllint --noout "$xml"
+    else
+        python3 -c "import sys, xml.dom.minidom as m; m.parse(sys.argv[1])" "$xml"
+    fi
+done
+grep -q '<entry>' "$WORK/feed.xml" || { echo "html-check: the feed has no entries" >&2; exit 1; }
+echo "html-check: $(ls "$WORK"/pages | wc -l) pages valid (Nu HTML checker), stylesheet valid, sitemap and feed well-formed"

@@ -277,6 +277,19 @@ impl Search {
                 counts.extend(c);
             }
         }
+        // A worldwide job matches every region, so a region's count is what
+        // choosing it finds: its own jobs and the worldwide ones.
+        if let Some(remote) = counts.get_mut("remote") {
+            let worldwide = remote.get("worldwide").copied().unwrap_or(0);
+            if worldwide > 0 {
+                for r in crate::jobs::model::Region::ALL
+                    .iter()
+                    .filter(|r| **r != crate::jobs::model::Region::Worldwide)
+                {
+                    *remote.entry(r.as_str().to_string()).or_default() += worldwide;
+                }
+            }
+        }
         let facets = FacetCounts {
             category: sorted(counts.get("category"), usize::MAX),
             job_type: sorted(counts.get("job_type"), usize::MAX),

@@ -260,20 +260,23 @@ fn http_get(addr: &str, path: &str) -> (String, String) {
     (status, body)
 }
 
-#[test]
-fn serve_answers_on_a_real_socket_and_stops_on_sigterm() {
-    let dir = tempfile::tempdir().expect("dir");
-    let data = dir.path().join("data");
+/// Starts `serve` on a free port; returns the process and its address.
+fn spawn_serve(
+    dir: &std::path::Path,
+    data: &std::path::Path,
+    extra: &[&str],
+) -> (KillOnDrop, String) {
+    let mut args = vec![
+        "--data-dir",
+        data.to_str().expect("utf-8"),
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+    ];
+    args.extend_from_slice(extra);
     let child = bin()
-        .current_dir(dir.path())
-        .args([
-            "--data-dir",
-            data.to_str().expect("utf-8"),
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--demo",
-        ])
+        .current_dir(dir)
+        .args(&args)
         .env("RUST_LOG", "info")
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -290,6 +293,29 @@ fn serve_answers_on_a_real_socket_and_stops_on_sigterm() {
             break rest.split_whitespace().next().expect("address").to_string();
         }
     };
+    // Keep draining the log so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (child, addr)
+}
+
+/// Polls `path` until `check` holds for its body, for up to five seconds.
+fn eventually(addr: &str, path: &str, check: impl Fn(&str) -> bool) -> bool {
+    let start = std::time::Instant::now();
+    while start.elapsed() < std::time::Duration::from_secs(5) {
+        let (_, body) = http_get(addr, path);
+        if check(&body) {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    false
+}
+
+#[test]
+fn serve_answers_on_a_real_socket_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().expect("dir");
+    let data = dir.path().join("data");
+    let (mut child, addr) = spawn_serve(dir.path(), &data, &["--demo"]);
     let (status, body) = http_get(&addr, "/healthz");
     assert!(status.contains("200"), "{status}");
     assert!(body.contains("\"database\":\"ok\""));
@@ -308,4 +334,58 @@ fn serve_answers_on_a_real_socket_and_stops_on_sigterm() {
     assert!(killed.success());
     let status = child.0.wait().expect("wait");
     assert!(status.success(), "serve exits 0 on SIGTERM: {status}");
+}
+
+#[test]
+fn other_processes_reach_search_through_the_queue_and_reindex_hands_over() {
+    let dir = tempfile::tempdir().expect("dir");
+    let data = dir.path().join("data");
+    let d = data.to_str().expect("utf-8");
+    let out = run(
+        dir.path(),
+        &["--data-dir", d, "demo", "--jobs", "30"],
+        &[],
+        None,
+    );
+    assert!(out.status.success());
+    // Without a server, reindex rebuilds in place.
+    let out = run(dir.path(), &["--data-dir", d, "reindex"], &[], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("indexed 30 jobs"), "{}", stderr(&out));
+    assert!(data.join("index/meta.json").exists());
+
+    let (_server, addr) = spawn_serve(dir.path(), &data, &[]);
+    assert!(eventually(&addr, "/healthz", |b| b.contains("\"index\":\"ready\"")));
+    // A job imported by another process is searchable within a second or so.
+    let line = r#"{"title":"Zeppelin Pilot","company_name":"Airship Co","description":"Fly.","category":"Other","job_type":"contract","apply_url":"https://air.example/a"}"#;
+    let started = std::time::Instant::now();
+    let out = run(
+        dir.path(),
+        &["--data-dir", d, "import", "-"],
+        &[],
+        Some(line.as_bytes()),
+    );
+    assert!(out.status.success());
+    assert!(eventually(&addr, "/api/v1/jobs?q=zeppelin", |b| b
+        .contains("Zeppelin Pilot")));
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(3),
+        "took {:?}",
+        started.elapsed()
+    );
+
+    // With the server running, reindex builds beside it and the server swaps.
+    let out = run(dir.path(), &["--data-dir", d, "reindex"], &[], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("indexed 31 jobs"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("switched to the new index"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!data.join("index.next").exists());
+    assert!(eventually(&addr, "/api/v1/jobs?q=zeppelin", |b| b
+        .contains("Zeppelin Pilot")));
+    let (_, body) = http_get(&addr, "/api/v1/jobs");
+    assert!(body.contains("\"total\":31"), "{body}");
 }
