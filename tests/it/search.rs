@@ -430,6 +430,11 @@ async fn a_missing_or_corrupt_index_is_rebuilt_while_pages_answer() {
             "{damage}: rebuilt from the database"
         );
     }
+    // A writer lock file left by a killed process does not block the next start
+    // (the lock is an OS file lock, released when its process dies).
+    assert!(app.restart_indexer(|dir| {
+        std::fs::write(dir.join(".tantivy-writer.lock"), b"").expect("lock file");
+    }));
     // A clean restart keeps the index (no rebuild) and catches up from the queue.
     let later = app
         .add_job_unindexed(json!({"title": "Resilient Later"}))
