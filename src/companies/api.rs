@@ -44,11 +44,7 @@ impl CompaniesApi {
         let slug = slug.0;
         let (company, jobs) = state
             .db
-            .read(move |c| {
-                let company = store::by_slug(c, &slug)?;
-                let jobs = crate::jobs::store::live_by_company(c, company.id, now)?;
-                Ok((company, jobs))
-            })
+            .read(move |c| store::profile(c, &slug, now))
             .await?;
         let base = &state.config.base_url;
         Ok(Json(CompanyWithJobs {

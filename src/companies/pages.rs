@@ -18,11 +18,7 @@ pub async fn show(
             let now = state.now();
             let (company, jobs) = state
                 .db
-                .read(move |c| {
-                    let company = store::by_slug(c, &slug)?;
-                    let jobs = crate::jobs::store::live_by_company(c, company.id, now)?;
-                    Ok((company, jobs))
-                })
+                .read(move |c| store::profile(c, &slug, now))
                 .await?;
             let cards: Vec<view::JobView> = jobs
                 .iter()

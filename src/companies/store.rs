@@ -67,6 +67,17 @@ pub fn by_slug(conn: &Connection, slug: &str) -> Result<Company, AppError> {
         })?)
 }
 
+/// A company and its live jobs, for its page and the API.
+pub fn profile(
+    conn: &Connection,
+    slug: &str,
+    now: i64,
+) -> Result<(Company, Vec<crate::jobs::model::Job>), AppError> {
+    let company = by_slug(conn, slug)?;
+    let jobs = crate::jobs::store::live_by_company(conn, company.id, now)?;
+    Ok((company, jobs))
+}
+
 /// Slugs of companies with at least one live job, for the sitemap.
 pub fn with_live_jobs(conn: &Connection, now: i64) -> Result<Vec<(String, i64)>, AppError> {
     let mut stmt = conn.prepare_cached(

@@ -195,12 +195,7 @@ impl Db {
         F: FnOnce(&Transaction<'_>) -> Result<R, AppError> + Send + 'static,
         R: Send + 'static,
     {
-        let (tx, rx) = mpsc::sync_channel(1);
-        self.write_job(f, true, move |r| {
-            let _ = tx.send(r);
-        })?;
-        rx.recv()
-            .map_err(|_| AppError::Unavailable("the database writer has stopped".into()))?
+        self.write_sync(f, true)
     }
 
     /// As [`Db::write_blocking`] for changes nobody sees on public pages.
@@ -209,8 +204,16 @@ impl Db {
         F: FnOnce(&Transaction<'_>) -> Result<R, AppError> + Send + 'static,
         R: Send + 'static,
     {
+        self.write_sync(f, false)
+    }
+
+    fn write_sync<F, R>(&self, f: F, bump: bool) -> Result<R, AppError>
+    where
+        F: FnOnce(&Transaction<'_>) -> Result<R, AppError> + Send + 'static,
+        R: Send + 'static,
+    {
         let (tx, rx) = mpsc::sync_channel(1);
-        self.write_job(f, false, move |r| {
+        self.write_job(f, bump, move |r| {
             let _ = tx.send(r);
         })?;
         rx.recv()

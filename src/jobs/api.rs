@@ -119,15 +119,9 @@ impl JobsApi {
             None if p.q.is_empty() && !p.has_filters() => {
                 // The index is being built: the newest jobs from the database meanwhile.
                 let now = state.now();
-                let offset = (page - 1).saturating_mul(per_page);
                 let (jobs, total) = state
                     .db
-                    .read(move |c| {
-                        Ok((
-                            store::list_live(c, now, per_page, offset)?,
-                            store::count_live(c, now)?,
-                        ))
-                    })
+                    .read(move |c| store::newest(c, now, per_page, page))
                     .await?;
                 (jobs, total, Facets::default())
             }

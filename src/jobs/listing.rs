@@ -292,15 +292,10 @@ async fn render(state: &State, p: SearchParams, is_home: bool) -> Result<bytes::
         ),
         None => {
             // The index is being built: the newest jobs from the database meanwhile.
-            let (per_page, offset) = (p.per_page, (p.page - 1) * p.per_page);
+            let (per_page, page) = (p.per_page, p.page);
             let (jobs, total) = state
                 .db
-                .read(move |c| {
-                    Ok((
-                        store::list_live(c, now, per_page, offset)?,
-                        store::count_live(c, now)?,
-                    ))
-                })
+                .read(move |c| store::newest(c, now, per_page, page))
                 .await?;
             (
                 jobs,

@@ -2,6 +2,15 @@
 
 use serde::{Deserialize, Serialize};
 
+/// `Full-time`, `full time` → `full_time`: how input names a vocabulary word.
+fn vocabulary_word(s: &str) -> String {
+    s.trim()
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| if c == '-' || c == ' ' { '_' } else { c })
+        .collect()
+}
+
 /// A job's kind of employment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -40,12 +49,7 @@ impl JobType {
 
     /// Accepts `full_time`, `full-time`, `Full time`, …
     pub fn parse(s: &str) -> Option<JobType> {
-        let norm: String = s
-            .trim()
-            .to_ascii_lowercase()
-            .chars()
-            .map(|c| if c == '-' || c == ' ' { '_' } else { c })
-            .collect();
+        let norm = vocabulary_word(s);
         JobType::ALL.into_iter().find(|t| t.as_str() == norm)
     }
 }
@@ -95,12 +99,7 @@ impl Region {
     }
 
     pub fn parse(s: &str) -> Option<Region> {
-        let norm: String = s
-            .trim()
-            .to_ascii_lowercase()
-            .chars()
-            .map(|c| if c == '-' || c == ' ' { '_' } else { c })
-            .collect();
+        let norm = vocabulary_word(s);
         Region::ALL.into_iter().find(|r| r.as_str() == norm)
     }
 }

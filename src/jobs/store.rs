@@ -138,6 +138,21 @@ pub fn count_live(conn: &Connection, now: i64) -> Result<i64, AppError> {
     Ok(conn.prepare_cached(&sql)?.query_row([now], |r| r.get(0))?)
 }
 
+/// A page of live jobs and how many there are in all: the listing while the
+/// search index is being built.
+pub fn newest(
+    conn: &Connection,
+    now: i64,
+    per_page: i64,
+    page: i64,
+) -> Result<(Vec<Job>, i64), AppError> {
+    let offset = (page.max(1) - 1).saturating_mul(per_page);
+    Ok((
+        list_live(conn, now, per_page, offset)?,
+        count_live(conn, now)?,
+    ))
+}
+
 /// A company's live jobs, in the public order.
 pub fn live_by_company(conn: &Connection, company_id: i64, now: i64) -> Result<Vec<Job>, AppError> {
     let sql = format!("{SELECT} WHERE {LIVE} AND j.company_id = ?2 {ORDER} LIMIT 500");
@@ -191,6 +206,15 @@ pub struct Placement {
     pub expires_at: Option<i64>,
 }
 
+/// The JSON text of a job's tags and regions, as their columns hold them.
+fn list_columns(job: &NewJob) -> Result<(String, String), AppError> {
+    let remote: Vec<&str> = job.remote.iter().map(|r| r.as_str()).collect();
+    Ok((
+        serde_json::to_string(&job.tags)?,
+        serde_json::to_string(&remote)?,
+    ))
+}
+
 /// Inserts a job for an existing company; returns its id.
 pub fn insert(
     conn: &Connection,
@@ -200,9 +224,7 @@ pub fn insert(
     now: i64,
 ) -> Result<i64, AppError> {
     let html = crate::markdown::to_html(&job.description);
-    let tags = serde_json::to_string(&job.tags)?;
-    let remote: Vec<&str> = job.remote.iter().map(|r| r.as_str()).collect();
-    let remote = serde_json::to_string(&remote)?;
+    let (tags, remote) = list_columns(job)?;
     let salary = job.salary.as_ref();
     conn.prepare_cached(
         "INSERT INTO jobs (slug, title, company_id, description, description_html, category, \
@@ -249,9 +271,7 @@ pub fn update(
     company_id: i64,
     now: i64,
 ) -> Result<(), AppError> {
-    let tags = serde_json::to_string(&job.tags)?;
-    let remote: Vec<&str> = job.remote.iter().map(|r| r.as_str()).collect();
-    let remote = serde_json::to_string(&remote)?;
+    let (tags, remote) = list_columns(job)?;
     let salary = job.salary.as_ref();
     let changed = conn
         .prepare_cached(
