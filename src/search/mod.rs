@@ -226,7 +226,7 @@ impl Search {
         };
         let searcher = live.reader.searcher();
         let f = &live.fields;
-        let query = query::build(p, f, now, None);
+        let query = query::build(p, f, now, None, &searcher);
         let limit = p.per_page.max(1) as usize;
         let offset = ((p.page.max(1) - 1) * p.per_page.max(1)) as usize;
         let dims = [Dim::Category, Dim::JobType, Dim::Remote, Dim::Tags];
@@ -265,7 +265,7 @@ impl Search {
         if with_facets {
             // A filtered dimension counts over every other filter but its own.
             for d in dims.into_iter().filter(|d| active(p, *d)) {
-                let q = query::build(p, f, now, Some(d));
+                let q = query::build(p, f, now, Some(d), &searcher);
                 let c = searcher
                     .search(
                         &*q,

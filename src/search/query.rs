@@ -3,11 +3,11 @@
 
 use std::ops::Bound;
 
-use tantivy::Term;
 use tantivy::query::{
     BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::{Searcher, Term};
 
 use super::schema::Fields;
 use super::tokenizer::tokens;
@@ -287,12 +287,37 @@ fn boxed(q: impl Query) -> Box<dyn Query> {
     Box::new(q)
 }
 
+/// A word is matched with one typo too only while it is rare in the index: a
+/// word most jobs use is spelled right, and expanding it would read every one
+/// of those jobs' postings.
+pub const FUZZY_BELOW: u64 = 100;
+
 /// The query for one word or phrase: any text field may match; a single
-/// token of five letters or more also matches with one typo, weighing less.
-fn piece_query(f: &Fields, toks: &[String], fuzzy: bool) -> Option<Box<dyn Query>> {
+/// token of five letters or more that the index holds rarely (or not at all)
+/// also matches with one typo, weighing less.
+fn piece_query(
+    f: &Fields,
+    toks: &[String],
+    fuzzy: bool,
+    searcher: &Searcher,
+) -> Option<Box<dyn Query>> {
     if toks.is_empty() {
         return None;
     }
+    let token = &toks[0];
+    let fuzzy = fuzzy
+        && toks.len() == 1
+        && token.chars().count() >= 5
+        && token.is_ascii()
+        && weighted(f)
+            .iter()
+            .map(|(field, _)| {
+                searcher
+                    .doc_freq(&Term::from_field_text(*field, token))
+                    .unwrap_or(0)
+            })
+            .sum::<u64>()
+            < FUZZY_BELOW;
     let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     for (field, weight) in weighted(f) {
         let exact: Box<dyn Query> = if toks.len() == 1 {
@@ -308,8 +333,7 @@ fn piece_query(f: &Fields, toks: &[String], fuzzy: bool) -> Option<Box<dyn Query
             ))
         };
         should.push((Occur::Should, boxed(BoostQuery::new(exact, weight))));
-        let token = &toks[0];
-        if fuzzy && toks.len() == 1 && token.chars().count() >= 5 && token.is_ascii() {
+        if fuzzy {
             let typo = FuzzyTermQuery::new(Term::from_field_text(field, token), 1, true);
             should.push((
                 Occur::Should,
@@ -335,13 +359,19 @@ fn at_least(field: Field, value: i64) -> Box<dyn Query> {
 }
 
 /// Builds the query for `p` at time `now`, leaving out the filter of `except`.
-pub fn build(p: &SearchParams, f: &Fields, now: i64, except: Option<Dim>) -> Box<dyn Query> {
+pub fn build(
+    p: &SearchParams,
+    f: &Fields,
+    now: i64,
+    except: Option<Dim>,
+    searcher: &Searcher,
+) -> Box<dyn Query> {
     let mut must: Vec<(Occur, Box<dyn Query>)> =
         vec![(Occur::Must, at_least(f.expires_at, now + 1))];
     for piece in pieces(&p.q) {
         let q = match &piece {
-            Piece::Word(w) => piece_query(f, &tokens(w), true),
-            Piece::Phrase(ph) => piece_query(f, &tokens(ph), false),
+            Piece::Word(w) => piece_query(f, &tokens(w), true, searcher),
+            Piece::Phrase(ph) => piece_query(f, &tokens(ph), false, searcher),
         };
         if let Some(q) = q {
             must.push((Occur::Must, q));

@@ -566,3 +566,27 @@ async fn the_feed_is_atom_for_any_search() {
     assert!(!xml.contains("Other job"), "filtered");
     assert_eq!(xml.matches("<entry>").count(), 1);
 }
+
+#[tokio::test]
+async fn a_common_word_is_not_expanded_by_typos() {
+    let app = TestApp::new();
+    for i in 0..jobboard::search::query::FUZZY_BELOW {
+        app.add_job_unindexed(json!({"title": format!("Engineer {i}"), "tags": []}))
+            .await;
+    }
+    let near = app
+        .add_job_unindexed(json!({"title": "Enginer Misspelt", "tags": []}))
+        .await;
+    app.index();
+    let hits = ids(&app, "q=engineer&per_page=100").await;
+    assert_eq!(hits.len() as u64, jobboard::search::query::FUZZY_BELOW);
+    assert!(
+        !hits.contains(&near),
+        "a word this common is taken as spelled"
+    );
+    // The rare misspelling still finds the common word.
+    assert_eq!(
+        total(&app, "q=enginerr").await as u64,
+        jobboard::search::query::FUZZY_BELOW + 1
+    );
+}
