@@ -20,6 +20,7 @@
 
 #![forbid(unsafe_code)]
 
+use jobboard::search::Want;
 use std::error::Error;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -474,6 +475,12 @@ impl Core {
     }
 }
 
+/// What the search pages ask of `find`.
+const PAGE: Want = Want {
+    facets: true,
+    snippets: true,
+};
+
 // SQLite FTS5.
 
 /// The MATCH expression: every word quoted (`"` doubled) and ANDed.
@@ -677,17 +684,17 @@ fn main() -> Res<()> {
     // 5. Tantivy through `Search::find`, and alone.
     let now = clock.unix();
     for q in &queries {
-        search.find(&db, &q.params, now, true)?;
-        search.find(&db, &q.params, now, false)?;
+        search.find(&db, &q.params, now, PAGE)?;
+        search.find(&db, &q.params, now, Want::default())?;
         tantivy_only.find(&q.params, now, Bare::Full)?;
     }
-    let mut with_facets = Timings::new("tantivy `find`, facets on");
-    let mut no_facets = Timings::new("tantivy `find`, facets off");
+    let mut with_facets = Timings::new("tantivy `find` as pages (facets + snippets)");
+    let mut no_facets = Timings::new("tantivy `find`, rows only (no facets, no snippets)");
     let mut alone = Timings::new("tantivy alone (top 20 + count)");
-    for (facets, t) in [(true, &mut with_facets), (false, &mut no_facets)] {
+    for (want, t) in [(PAGE, &mut with_facets), (Want::default(), &mut no_facets)] {
         for q in &queries {
             let started = Instant::now();
-            let found = search.find(&db, &q.params, now, facets)?;
+            let found = search.find(&db, &q.params, now, want)?;
             let took = started.elapsed();
             t.push(took, found.map(|f| f.total).unwrap_or(0));
         }

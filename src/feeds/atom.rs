@@ -44,15 +44,16 @@ pub async fn feed(
     let page = state
         .cached_page(req, || async {
             let now = state.now();
-            let jobs = match crate::jobs::listing::find(state, p.clone(), false).await? {
-                Some(found) => found.jobs,
-                None => {
-                    state
-                        .db
-                        .read(move |c| store::list_live(c, now, ENTRIES, 0))
-                        .await?
-                }
-            };
+            let jobs =
+                match crate::jobs::listing::find(state, p.clone(), Default::default()).await? {
+                    Some(found) => found.jobs,
+                    None => {
+                        state
+                            .db
+                            .read(move |c| store::list_live(c, now, ENTRIES, 0))
+                            .await?
+                    }
+                };
             let updated = jobs.iter().map(|j| j.updated_at).max().unwrap_or(now);
             let entries: Vec<Entry> = jobs
                 .iter()

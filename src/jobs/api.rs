@@ -8,8 +8,8 @@ use poem_openapi::{Object, OpenApi};
 use super::json::JobJson;
 use super::{listing, store};
 use crate::error::AppError;
-use crate::search::FacetCounts;
 use crate::search::query::{Dim, SearchParams};
+use crate::search::{FacetCounts, Want};
 use crate::web::State;
 use crate::web::api::ApiError;
 
@@ -106,7 +106,16 @@ impl JobsApi {
             .map_err(|fields| ApiError::from(AppError::Invalid(fields)))?;
         let (page, per_page) = (p.page, p.per_page);
         let base = &state.config.base_url;
-        let (jobs, total, facets) = match listing::find(state, p.clone(), true).await? {
+        let (jobs, total, facets) = match listing::find(
+            state,
+            p.clone(),
+            Want {
+                facets: true,
+                snippets: false,
+            },
+        )
+        .await?
+        {
             Some(found) => {
                 let facets = Facets {
                     category: facet_list(state, &found.facets, Dim::Category),

@@ -10,7 +10,7 @@ use super::store;
 use super::view::{self, JobView};
 use crate::error::AppError;
 use crate::search::query::{Dim, SearchParams, Sort, encode};
-use crate::search::{FacetCounts, Found};
+use crate::search::{FacetCounts, Found, Want};
 use crate::web::State;
 
 /// Pagination links for templates.
@@ -265,15 +265,11 @@ fn search_view(state: &State, p: &SearchParams, facets: &FacetCounts) -> SearchV
 }
 
 /// Runs a search off the async runtime; `None` while the index is built.
-pub async fn find(
-    state: &State,
-    p: SearchParams,
-    with_facets: bool,
-) -> Result<Option<Found>, AppError> {
+pub async fn find(state: &State, p: SearchParams, want: Want) -> Result<Option<Found>, AppError> {
     let search = state.search.clone();
     let db = state.db.clone();
     let now = state.now();
-    tokio::task::spawn_blocking(move || search.find(&db, &p, now, with_facets))
+    tokio::task::spawn_blocking(move || search.find(&db, &p, now, want))
         .await
         .map_err(|e| AppError::internal(format!("search task failed: {e}")))?
 }
@@ -282,7 +278,16 @@ pub async fn find(
 async fn render(state: &State, p: SearchParams, is_home: bool) -> Result<bytes::Bytes, AppError> {
     let now = state.now();
     let path = if is_home { "/" } else { "/jobs" };
-    let (jobs, total, facets, snippets, warming) = match find(state, p.clone(), true).await? {
+    let (jobs, total, facets, snippets, warming) = match find(
+        state,
+        p.clone(),
+        Want {
+            facets: true,
+            snippets: true,
+        },
+    )
+    .await?
+    {
         Some(found) => (
             found.jobs,
             found.total as i64,

@@ -59,6 +59,14 @@ pub struct Found {
     pub snippets: std::collections::HashMap<i64, String>,
 }
 
+/// What a search should compute beyond the page of jobs and the total.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Want {
+    pub facets: bool,
+    /// Highlighted excerpts, for result pages (the API has none).
+    pub snippets: bool,
+}
+
 /// How many tags the tag facet lists.
 const TOP_TAGS: usize = 20;
 
@@ -219,8 +227,9 @@ impl Search {
         db: &Db,
         p: &SearchParams,
         now: i64,
-        with_facets: bool,
+        want: Want,
     ) -> Result<Option<Found>, AppError> {
+        let with_facets = want.facets;
         let Some(live) = self.live() else {
             return Ok(None);
         };
@@ -308,7 +317,7 @@ impl Search {
             Ok(jobs)
         })?;
         let mut snippets = std::collections::HashMap::new();
-        if !p.q.trim().is_empty() && !jobs.is_empty() {
+        if want.snippets && !p.q.trim().is_empty() && !jobs.is_empty() {
             if let Ok(mut generator) = SnippetGenerator::create(&searcher, &*query, f.description) {
                 generator.set_max_num_chars(180);
                 for job in &jobs {
