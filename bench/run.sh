@@ -324,10 +324,14 @@ categories = ["software-development", "design", "product", "data", "devops-sysad
 regions = ["europe", "americas", "asia_pacific", "africa", "middle_east"]
 tags = ["rust", "go", "python", "react", "aws", "sql", "figma", "seo", "linux", "saas"]
 seen = set()
+pairs = ["senior engineer", "product designer", "data engineer", "backend engineer",
+         "frontend developer", "site reliability", "technical writer", "customer success",
+         "account executive", "machine learning", "product manager", "support engineer",
+         "lead developer", "staff engineer", "growth marketer", "cloud engineer",
+         "rust engineer", "python developer", "ux researcher", "financial analyst"]
 while len(seen) < 1000:
     q = []
-    n = rng.choice([1, 1, 2])
-    q.append(("q", " ".join(rng.sample(words, n))))
+    q.append(("q", rng.choice(words) if rng.random() < 0.6 else rng.choice(pairs)))
     r = rng.random()
     if r < 0.3:
         q.append(("category", rng.choice(categories)))

@@ -80,8 +80,9 @@ fn load_config(cli: &Cli, listen: Option<&String>) -> Result<Config, AppError> {
 }
 
 fn init_logs(level: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("{level},poem=warn")));
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new(format!("{level},poem=warn,tantivy=warn"))
+    });
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -246,6 +247,9 @@ fn run(cli: Cli) -> Result<(), AppError> {
             init_logs(&config.log_level);
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
+                // Reads and searches are limited to a few at a time anyway; fewer
+                // threads keep fewer malloc arenas on a small machine.
+                .max_blocking_threads(16)
                 .build()
                 .map_err(|e| AppError::internal(format!("cannot start the runtime: {e}")))?;
             let listener = std::net::TcpListener::bind(config.listen).map_err(|e| {

@@ -266,6 +266,11 @@ fn search_view(state: &State, p: &SearchParams, facets: &FacetCounts) -> SearchV
 
 /// Runs a search off the async runtime; `None` while the index is built.
 pub async fn find(state: &State, p: SearchParams, want: Want) -> Result<Option<Found>, AppError> {
+    let _permit = state
+        .searching
+        .acquire()
+        .await
+        .map_err(|_| AppError::Unavailable("shutting down".into()))?;
     let search = state.search.clone();
     let db = state.db.clone();
     let now = state.now();

@@ -101,6 +101,57 @@ pub fn routes(state: &State) -> impl Endpoint + use<> {
         .nest("/v1", service)
         .at("/openapi.json", spec)
         .around(json_errors)
+        .around(cached)
+}
+
+/// What a cached API call answered when it is not a 200 to keep.
+enum Uncached {
+    Response(Response),
+    Error(poem::Error),
+}
+
+/// Keeps anonymous GET answers in the page cache, per content version, like
+/// pages: the same search asked again is answered from memory.
+async fn cached<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Result<Response> {
+    let state = req.data::<State>().cloned();
+    let cacheable = req.method() == poem::http::Method::GET
+        && !req.headers().contains_key(header::AUTHORIZATION);
+    let Some(state) = state.filter(|_| cacheable) else {
+        return ep.call(req).await.map(IntoResponse::into_response);
+    };
+    let key = format!(
+        "api {}",
+        req.uri()
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or_default()
+    );
+    let version = state.content_version();
+    let rendered = state
+        .pages
+        .get_or_render(&key, version, state.now(), || async move {
+            match ep.call(req).await {
+                Ok(resp) => {
+                    let resp = resp.into_response();
+                    if resp.status() != StatusCode::OK {
+                        return Err(Uncached::Response(resp));
+                    }
+                    resp.into_body()
+                        .into_bytes()
+                        .await
+                        .map_err(|e| Uncached::Error(e.into()))
+                }
+                Err(e) => Err(Uncached::Error(e)),
+            }
+        })
+        .await;
+    match rendered {
+        Ok(body) => Ok(Response::builder()
+            .content_type("application/json; charset=utf-8")
+            .body(body)),
+        Err(Uncached::Response(resp)) => Ok(resp),
+        Err(Uncached::Error(e)) => Err(e),
+    }
 }
 
 /// Turns errors raised outside handlers (no such path, wrong method, a panic's

@@ -1,6 +1,8 @@
 //! Rendered public pages, kept per data version: a page is served again from
 //! memory until the database changes (or `TTL` seconds pass on the board's
 //! clock, for changes made by other processes, expiry, and text such as "3d ago").
+//! A page past its TTL (but of the current version) is still served while one
+//! request renders its successor, so refreshing never stalls a burst of readers.
 
 use bytes::Bytes;
 use std::collections::HashMap;
@@ -35,6 +37,13 @@ impl PageCache {
         }
     }
 
+    /// The page under `key` for data `version`, even if older than the TTL.
+    fn stale(&self, key: &str, version: u64) -> Option<Bytes> {
+        let entries = self.entries.read().ok()?;
+        let e = entries.get(key)?;
+        (e.version == version).then(|| e.body.clone())
+    }
+
     /// The page stored under `key` for data `version`, if still fresh.
     pub fn get(&self, key: &str, version: u64, now: i64) -> Option<Bytes> {
         let entries = self.entries.read().ok()?;
@@ -62,7 +71,17 @@ impl PageCache {
             Ok(mut map) => Arc::clone(map.entry(key.to_string()).or_default()),
             Err(_) => Arc::default(),
         };
-        let guard = lock.lock().await;
+        let guard = match lock.try_lock() {
+            Ok(guard) => guard,
+            Err(_) => {
+                // Someone renders this page now: an older copy of the same data
+                // serves meanwhile; without one, wait for theirs.
+                if let Some(body) = self.stale(key, version) {
+                    return Ok(body);
+                }
+                lock.lock().await
+            }
+        };
         let result = match self.get(key, version, now) {
             Some(body) => Ok(body),
             None => {
@@ -121,6 +140,7 @@ mod tests {
         assert!(c.get("/", 2, 101).is_none());
         assert!(c.get("/other", 1, 101).is_none());
         assert!(c.get("/", 1, 100 + TTL).is_none(), "stale after the TTL");
+        assert!(c.stale("/", 1).is_some() && c.stale("/", 2).is_none());
     }
 
     #[test]

@@ -31,6 +31,9 @@ pub struct AppState {
     pub pages: cache::PageCache,
     pub counters: Counters,
     pub search: Arc<crate::search::Search>,
+    /// Searches running at once: more would only make two cores take turns
+    /// while each holds its working memory.
+    pub searching: tokio::sync::Semaphore,
 }
 
 /// The state as handlers receive it.
@@ -53,9 +56,10 @@ impl AppState {
             clock,
             templates,
             assets,
-            pages: cache::PageCache::new(24 << 20),
+            pages: cache::PageCache::new(16 << 20),
             counters: Counters::default(),
             search,
+            searching: tokio::sync::Semaphore::new(4),
         }))
     }
 
