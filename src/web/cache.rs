@@ -101,7 +101,8 @@ impl PageCache {
         result
     }
 
-    /// Stores a page; when full, starts over (cheap, and rare in practice).
+    /// Stores a page; when full, first drops the entries of older versions and
+    /// then the older half of the rest, so a full cache keeps its newest pages.
     pub fn put(&self, key: String, version: u64, now: i64, body: Bytes) {
         use std::sync::atomic::Ordering;
         if body.len() > self.max_bytes / 8 {
@@ -111,8 +112,20 @@ impl PageCache {
             return;
         };
         if self.bytes.load(Ordering::Relaxed) + body.len() > self.max_bytes {
-            entries.clear();
-            self.bytes.store(0, Ordering::Relaxed);
+            entries.retain(|_, e| e.version == version);
+            let mut used: usize = entries.values().map(|e| e.body.len()).sum();
+            if used + body.len() > self.max_bytes {
+                let mut times: Vec<i64> = entries.values().map(|e| e.stored).collect();
+                times.sort_unstable();
+                let cut = times.get(times.len() / 2).copied().unwrap_or(i64::MAX);
+                entries.retain(|_, e| e.stored > cut);
+                used = entries.values().map(|e| e.body.len()).sum();
+                if used + body.len() > self.max_bytes {
+                    entries.clear();
+                    used = 0;
+                }
+            }
+            self.bytes.store(used, Ordering::Relaxed);
         }
         self.bytes.fetch_add(body.len(), Ordering::Relaxed);
         if let Some(old) = entries.insert(
@@ -141,6 +154,18 @@ mod tests {
         assert!(c.get("/other", 1, 101).is_none());
         assert!(c.get("/", 1, 100 + TTL).is_none(), "stale after the TTL");
         assert!(c.stale("/", 1).is_some() && c.stale("/", 2).is_none());
+    }
+
+    #[test]
+    fn a_full_cache_keeps_its_newest_pages() {
+        let c = PageCache::new(100);
+        for i in 0..10 {
+            c.put(format!("/{i}"), 1, i, Bytes::from(vec![b'x'; 10]));
+        }
+        c.put("/new".into(), 1, 20, Bytes::from(vec![b'x'; 10]));
+        assert!(c.get("/new", 1, 20).is_some());
+        assert!(c.get("/9", 1, 11).is_some(), "newer pages stay");
+        assert!(c.stale("/0", 1).is_none(), "the oldest go first");
     }
 
     #[test]
