@@ -8,12 +8,15 @@ use bytes::Bytes;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 
-/// How many seconds a cached page may live without a write in this process.
+/// How many seconds a cached page may live without a write in this process: TTL
+/// plus up to TTL more, drawn per page, so pages filled together do not all
+/// expire (and re-render) in the same instant.
 const TTL: i64 = 10;
 
 struct Entry {
     version: u64,
     stored: i64,
+    expires: i64,
     body: Bytes,
 }
 
@@ -48,7 +51,7 @@ impl PageCache {
     pub fn get(&self, key: &str, version: u64, now: i64) -> Option<Bytes> {
         let entries = self.entries.read().ok()?;
         let e = entries.get(key)?;
-        (e.version == version && (e.stored..e.stored + TTL).contains(&now)).then(|| e.body.clone())
+        (e.version == version && (e.stored..e.expires).contains(&now)).then(|| e.body.clone())
     }
 
     /// The page under `key`, rendering it with `render` on a miss; concurrent
@@ -133,6 +136,7 @@ impl PageCache {
             Entry {
                 version,
                 stored: now,
+                expires: now + TTL + fastrand::i64(0..=TTL),
                 body,
             },
         ) {
@@ -152,7 +156,8 @@ mod tests {
         assert_eq!(c.get("/", 1, 101).as_deref(), Some(&b"page"[..]));
         assert!(c.get("/", 2, 101).is_none());
         assert!(c.get("/other", 1, 101).is_none());
-        assert!(c.get("/", 1, 100 + TTL).is_none(), "stale after the TTL");
+        assert!(c.get("/", 1, 100 + TTL - 1).is_some(), "fresh within the TTL");
+        assert!(c.get("/", 1, 101 + 2 * TTL).is_none(), "stale after the TTL and its spread");
         assert!(c.stale("/", 1).is_some() && c.stale("/", 2).is_none());
     }
 
