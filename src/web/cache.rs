@@ -156,8 +156,14 @@ mod tests {
         assert_eq!(c.get("/", 1, 101).as_deref(), Some(&b"page"[..]));
         assert!(c.get("/", 2, 101).is_none());
         assert!(c.get("/other", 1, 101).is_none());
-        assert!(c.get("/", 1, 100 + TTL - 1).is_some(), "fresh within the TTL");
-        assert!(c.get("/", 1, 101 + 2 * TTL).is_none(), "stale after the TTL and its spread");
+        assert!(
+            c.get("/", 1, 100 + TTL - 1).is_some(),
+            "fresh within the TTL"
+        );
+        assert!(
+            c.get("/", 1, 101 + 2 * TTL).is_none(),
+            "stale after the TTL and its spread"
+        );
         assert!(c.stale("/", 1).is_some() && c.stale("/", 2).is_none());
     }
 
