@@ -263,6 +263,15 @@ pub fn insert(
     Ok(id)
 }
 
+/// After an UPDATE of one job: not found when no row changed, else queued
+/// for the search index in the same transaction.
+fn queue_changed(conn: &Connection, changed: usize, id: i64, now: i64) -> Result<(), AppError> {
+    if changed == 0 {
+        return Err(AppError::NotFound);
+    }
+    crate::search::queue::enqueue(conn, id, now)
+}
+
 /// Replaces a job's content (a live job stays live); queued for the index.
 pub fn update(
     conn: &Connection,
@@ -302,10 +311,7 @@ pub fn update(
             job.apply_email,
             now,
         ])?;
-    if changed == 0 {
-        return Err(AppError::NotFound);
-    }
-    crate::search::queue::enqueue(conn, id, now)
+    queue_changed(conn, changed, id, now)
 }
 
 /// Moves a job to `placement` (publish, expire, fill, …); queued for the index.
@@ -327,10 +333,7 @@ pub fn set_placement(
             placement.expires_at,
             now
         ])?;
-    if changed == 0 {
-        return Err(AppError::NotFound);
-    }
-    crate::search::queue::enqueue(conn, id, now)
+    queue_changed(conn, changed, id, now)
 }
 
 /// Soft-deletes a job (kept for payment records); queued for the index.
@@ -340,10 +343,7 @@ pub fn delete(conn: &Connection, id: i64, now: i64) -> Result<(), AppError> {
             "UPDATE jobs SET deleted_at = ?2, updated_at = ?2 WHERE id = ?1 AND deleted_at IS NULL",
         )?
         .execute(params![id, now])?;
-    if changed == 0 {
-        return Err(AppError::NotFound);
-    }
-    crate::search::queue::enqueue(conn, id, now)
+    queue_changed(conn, changed, id, now)
 }
 
 /// Adds buffered view and apply-click counts.
