@@ -39,7 +39,23 @@ pub struct Search {
     dir: PathBuf,
     live: RwLock<Option<Arc<Live>>>,
     generation: AtomicU64,
+    /// Totals and facet counts by search (without page or sort), for the index
+    /// generation they were counted in: every page of one search shares them.
+    tallies: std::sync::Mutex<std::collections::HashMap<String, Tally>>,
 }
+
+/// A search's total and facet counts, as counted at `at` in `generation`.
+struct Tally {
+    generation: u64,
+    at: i64,
+    total: usize,
+    facets: FacetCounts,
+}
+
+/// How long counted facets serve (jobs passing their expiry change them too).
+const TALLY_SECONDS: i64 = 30;
+/// Searches whose counts are kept at most.
+const TALLIES: usize = 2_000;
 
 /// Facet counts by value, each list by count (descending) then value.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -178,6 +194,7 @@ impl Search {
             dir: data_dir.join("index"),
             live: RwLock::new(None),
             generation: AtomicU64::new(0),
+            tallies: std::sync::Mutex::new(std::collections::HashMap::new()),
         })
     }
 
@@ -247,8 +264,40 @@ impl Search {
         } else {
             Vec::new()
         };
-        let facet = FacetCollector { fields: shared };
+        let generation = self.generation();
+        let tally_key = with_facets.then(|| {
+            let mut whole = p.clone();
+            whole.page = 1;
+            whole.sort = None;
+            whole.per_page = query::DEFAULT_PER_PAGE;
+            query::encode(&whole.to_query())
+        });
+        let counted = tally_key.as_ref().and_then(|key| {
+            let tallies = self.tallies.lock().ok()?;
+            let t = tallies.get(key)?;
+            (t.generation == generation && (t.at..t.at + TALLY_SECONDS).contains(&now))
+                .then(|| (t.total, t.facets.clone()))
+        });
         let top = TopDocs::with_limit(limit).and_offset(offset);
+        if let Some((total, facets)) = counted {
+            // Another page of a search already counted: only its page of ids.
+            let ids: Vec<i64> = match p.effective_sort() {
+                Sort::Relevance => searcher
+                    .search(&*query, &top.tweak_score(ByRelevance))
+                    .map_err(search_error)?
+                    .into_iter()
+                    .map(|(k, _)| k.3 as i64)
+                    .collect(),
+                Sort::Newest => searcher
+                    .search(&*query, &top.custom_score(ByNewest))
+                    .map_err(search_error)?
+                    .into_iter()
+                    .map(|(k, _)| k.2 as i64)
+                    .collect(),
+            };
+            return self.finish(db, p, &searcher, &*query, f, want, ids, total, facets);
+        }
+        let facet = FacetCollector { fields: shared };
         let (ids, total, mut counts): (Vec<i64>, usize, facets::Counts) = match p.effective_sort() {
             Sort::Relevance => {
                 let (hits, total, counts) = searcher
@@ -305,6 +354,39 @@ impl Search {
             remote: sorted(counts.get("remote"), usize::MAX),
             tags: sorted(counts.get("tags"), TOP_TAGS),
         };
+        if let Some(key) = tally_key {
+            if let Ok(mut tallies) = self.tallies.lock() {
+                if tallies.len() >= TALLIES {
+                    tallies.clear();
+                }
+                tallies.insert(
+                    key,
+                    Tally {
+                        generation,
+                        at: now,
+                        total,
+                        facets: facets.clone(),
+                    },
+                );
+            }
+        }
+        self.finish(db, p, &searcher, &*query, f, want, ids, total, facets)
+    }
+
+    /// Loads the page of jobs and makes their snippets.
+    #[allow(clippy::too_many_arguments)]
+    fn finish(
+        &self,
+        db: &Db,
+        p: &SearchParams,
+        searcher: &tantivy::Searcher,
+        query: &dyn tantivy::query::Query,
+        f: &Fields,
+        want: Want,
+        ids: Vec<i64>,
+        total: usize,
+        facets: FacetCounts,
+    ) -> Result<Option<Found>, AppError> {
         let jobs = db.read_blocking(|conn| {
             let mut jobs = Vec::with_capacity(ids.len());
             for id in &ids {
@@ -318,7 +400,7 @@ impl Search {
         })?;
         let mut snippets = std::collections::HashMap::new();
         if want.snippets && !p.q.trim().is_empty() && !jobs.is_empty() {
-            if let Ok(mut generator) = SnippetGenerator::create(&searcher, &*query, f.description) {
+            if let Ok(mut generator) = SnippetGenerator::create(searcher, query, f.description) {
                 generator.set_max_num_chars(180);
                 for job in &jobs {
                     let mut snippet =

@@ -590,3 +590,29 @@ async fn a_common_word_is_not_expanded_by_typos() {
         jobboard::search::query::FUZZY_BELOW + 1
     );
 }
+
+#[tokio::test]
+async fn pages_of_one_search_share_counts_that_follow_changes_and_time() {
+    let app = TestApp::new();
+    for i in 0..3 {
+        app.add_job(json!({"title": format!("Counted role {i}")}))
+            .await;
+    }
+    let first = json_body(app.get("/api/v1/jobs?per_page=1").await).await;
+    let second = json_body(app.get("/api/v1/jobs?per_page=1&page=2").await).await;
+    assert_eq!(first["total"], 3);
+    assert_eq!(second["total"], 3);
+    assert_eq!(first["facets"], second["facets"]);
+    assert_ne!(first["jobs"][0]["id"], second["jobs"][0]["id"]);
+    // A new job (a new index generation) is counted at once.
+    app.add_job(json!({"title": "Counted role 3", "category": "Design"}))
+        .await;
+    let after = json_body(app.get("/api/v1/jobs?per_page=1&page=3").await).await;
+    assert_eq!(after["total"], 4);
+    assert_eq!(after["facets"]["category"][1]["count"], 1);
+    // Jobs passing their expiry leave the counts too.
+    app.clock.advance(31 * 86_400);
+    let later = json_body(app.get("/api/v1/jobs?per_page=1&page=2").await).await;
+    assert_eq!(later["total"], 0);
+    assert_eq!(later["facets"]["category"], json!([]));
+}
