@@ -397,3 +397,35 @@ async fn pages_have_no_third_party_urls() {
         assert!(!html.contains("style=\""), "{path} has inline style");
     }
 }
+
+#[tokio::test]
+async fn a_server_error_is_a_plain_page_with_a_reference() {
+    let app = TestApp::new();
+    let id = app.add_job(json!({})).await;
+    // Break the database under the running board.
+    let db = app.state.db.path().to_path_buf();
+    let conn = rusqlite::Connection::open(&db).expect("open");
+    conn.execute_batch("PRAGMA foreign_keys = OFF; DROP TABLE jobs;")
+        .expect("drop");
+    drop(conn);
+    let resp = app.get(&format!("/jobs/{id}-senior-rust-engineer")).await;
+    resp.assert_status(StatusCode::INTERNAL_SERVER_ERROR);
+    resp.assert_content_type("text/html; charset=utf-8");
+    let html = text(resp).await;
+    assert!(html.contains("Something went wrong"));
+    assert!(html.contains("Reference:"), "a request id to quote");
+    assert!(
+        !html.contains("no such table"),
+        "the cause stays in the log"
+    );
+    let resp = app.get(&format!("/api/v1/jobs/{id}")).await;
+    resp.assert_status(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = crate::common::json_body(resp).await;
+    assert_eq!(body["error"]["code"], "internal");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("reference"))
+    );
+    assert!(!body.to_string().contains("no such table"));
+}
