@@ -22,7 +22,7 @@ use tantivy::{DocId, Index, IndexReader, Score, SegmentReader};
 
 use crate::db::Db;
 use crate::error::AppError;
-use crate::jobs::model::Job;
+use crate::jobs::model::{Job, Region};
 use facets::FacetCollector;
 use query::{Dim, SearchParams, Sort};
 use schema::Fields;
@@ -85,6 +85,9 @@ pub struct Want {
 
 /// How many tags the tag facet lists.
 const TOP_TAGS: usize = 20;
+
+/// Every dimension that has facets.
+const DIMS: [Dim; 4] = [Dim::Category, Dim::JobType, Dim::Remote, Dim::Tags];
 
 fn dim_field(d: Dim) -> &'static str {
     match d {
@@ -183,6 +186,46 @@ impl tantivy::collector::CustomSegmentScorer<NewestKey> for Keys {
     }
 }
 
+/// Facet counts from the main pass (`counts`, dimensions without a filter) and
+/// one more pass per filtered dimension, which counts over every other filter
+/// but its own.
+fn count_facets(
+    searcher: &tantivy::Searcher,
+    p: &SearchParams,
+    f: &Fields,
+    now: i64,
+    mut counts: facets::Counts,
+) -> Result<FacetCounts, AppError> {
+    for d in DIMS.into_iter().filter(|d| active(p, *d)) {
+        let q = query::build(p, f, now, Some(d), searcher);
+        let c = searcher
+            .search(
+                &*q,
+                &FacetCollector {
+                    fields: vec![dim_field(d)],
+                },
+            )
+            .map_err(search_error)?;
+        counts.extend(c);
+    }
+    // A worldwide job matches every region, so a region's count is what
+    // choosing it finds: its own jobs and the worldwide ones.
+    if let Some(remote) = counts.get_mut("remote") {
+        let worldwide = remote.get("worldwide").copied().unwrap_or(0);
+        if worldwide > 0 {
+            for r in Region::ALL.iter().filter(|r| **r != Region::Worldwide) {
+                *remote.entry(r.as_str().to_string()).or_default() += worldwide;
+            }
+        }
+    }
+    Ok(FacetCounts {
+        category: sorted(counts.get("category"), usize::MAX),
+        job_type: sorted(counts.get("job_type"), usize::MAX),
+        remote: sorted(counts.get("remote"), usize::MAX),
+        tags: sorted(counts.get("tags"), TOP_TAGS),
+    })
+}
+
 fn search_error(e: tantivy::TantivyError) -> AppError {
     AppError::internal(format!("search: {e}"))
 }
@@ -224,6 +267,25 @@ impl Search {
         self.generation.fetch_add(1, Ordering::AcqRel);
     }
 
+    /// Keeps a search's total and facets for its other pages.
+    fn remember(&self, key: String, generation: u64, now: i64, total: usize, facets: &FacetCounts) {
+        if let Ok(mut tallies) = self.tallies.lock() {
+            if tallies.len() >= TALLIES {
+                tallies.clear();
+            }
+            let facets = facets.clone();
+            tallies.insert(
+                key,
+                Tally {
+                    generation,
+                    at: now,
+                    total,
+                    facets,
+                },
+            );
+        }
+    }
+
     fn live(&self) -> Option<Arc<Live>> {
         self.live.read().ok().and_then(|l| l.clone())
     }
@@ -255,9 +317,8 @@ impl Search {
         let query = query::build(p, f, now, None, &searcher);
         let limit = p.per_page.max(1) as usize;
         let offset = ((p.page.max(1) - 1) * p.per_page.max(1)) as usize;
-        let dims = [Dim::Category, Dim::JobType, Dim::Remote, Dim::Tags];
         let shared: Vec<&'static str> = if with_facets {
-            dims.iter()
+            DIMS.iter()
                 .filter(|d| !active(p, **d))
                 .map(|d| dim_field(*d))
                 .collect()
@@ -279,114 +340,51 @@ impl Search {
                 .then(|| (t.total, t.facets.clone()))
         });
         let top = TopDocs::with_limit(limit).and_offset(offset);
-        if let Some((total, facets)) = counted {
-            // Another page of a search already counted: only its page of ids.
-            let ids: Vec<i64> = match p.effective_sort() {
-                Sort::Relevance => searcher
-                    .search(&*query, &top.tweak_score(ByRelevance))
-                    .map_err(search_error)?
-                    .into_iter()
-                    .map(|(k, _)| k.3 as i64)
-                    .collect(),
-                Sort::Newest => searcher
-                    .search(&*query, &top.custom_score(ByNewest))
-                    .map_err(search_error)?
-                    .into_iter()
-                    .map(|(k, _)| k.2 as i64)
-                    .collect(),
-            };
-            return self.finish(db, p, &searcher, &*query, f, want, ids, total, facets);
-        }
-        let facet = FacetCollector { fields: shared };
-        let (ids, total, mut counts): (Vec<i64>, usize, facets::Counts) = match p.effective_sort() {
-            Sort::Relevance => {
-                let (hits, total, counts) = searcher
-                    .search(&*query, &(top.tweak_score(ByRelevance), Count, facet))
-                    .map_err(search_error)?;
-                (
-                    hits.into_iter().map(|(k, _)| k.3 as i64).collect(),
-                    total,
-                    counts,
-                )
-            }
-            Sort::Newest => {
-                let (hits, total, counts) = searcher
-                    .search(&*query, &(top.custom_score(ByNewest), Count, facet))
-                    .map_err(search_error)?;
-                (
-                    hits.into_iter().map(|(k, _)| k.2 as i64).collect(),
-                    total,
-                    counts,
-                )
-            }
+        // Another page of a search already counted needs only its page of ids.
+        let facet = FacetCollector {
+            fields: if counted.is_some() {
+                Vec::new()
+            } else {
+                shared
+            },
         };
-        if with_facets {
-            // A filtered dimension counts over every other filter but its own.
-            for d in dims.into_iter().filter(|d| active(p, *d)) {
-                let q = query::build(p, f, now, Some(d), &searcher);
-                let c = searcher
-                    .search(
-                        &*q,
-                        &FacetCollector {
-                            fields: vec![dim_field(d)],
-                        },
-                    )
-                    .map_err(search_error)?;
-                counts.extend(c);
-            }
-        }
-        // A worldwide job matches every region, so a region's count is what
-        // choosing it finds: its own jobs and the worldwide ones.
-        if let Some(remote) = counts.get_mut("remote") {
-            let worldwide = remote.get("worldwide").copied().unwrap_or(0);
-            if worldwide > 0 {
-                for r in crate::jobs::model::Region::ALL
-                    .iter()
-                    .filter(|r| **r != crate::jobs::model::Region::Worldwide)
-                {
-                    *remote.entry(r.as_str().to_string()).or_default() += worldwide;
-                }
-            }
-        }
-        let facets = FacetCounts {
-            category: sorted(counts.get("category"), usize::MAX),
-            job_type: sorted(counts.get("job_type"), usize::MAX),
-            remote: sorted(counts.get("remote"), usize::MAX),
-            tags: sorted(counts.get("tags"), TOP_TAGS),
-        };
-        if let Some(key) = tally_key {
-            if let Ok(mut tallies) = self.tallies.lock() {
-                if tallies.len() >= TALLIES {
-                    tallies.clear();
-                }
-                tallies.insert(
-                    key,
-                    Tally {
-                        generation,
-                        at: now,
+        let (ids, counted_total, counts): (Vec<i64>, usize, facets::Counts) =
+            match p.effective_sort() {
+                Sort::Relevance => {
+                    let (hits, total, counts) = searcher
+                        .search(&*query, &(top.tweak_score(ByRelevance), Count, facet))
+                        .map_err(search_error)?;
+                    (
+                        hits.into_iter().map(|(k, _)| k.3 as i64).collect(),
                         total,
-                        facets: facets.clone(),
-                    },
-                );
+                        counts,
+                    )
+                }
+                Sort::Newest => {
+                    let (hits, total, counts) = searcher
+                        .search(&*query, &(top.custom_score(ByNewest), Count, facet))
+                        .map_err(search_error)?;
+                    (
+                        hits.into_iter().map(|(k, _)| k.2 as i64).collect(),
+                        total,
+                        counts,
+                    )
+                }
+            };
+        let (total, facets) = match counted {
+            Some(counted) => counted,
+            None => {
+                let facets = if with_facets {
+                    count_facets(&searcher, p, f, now, counts)?
+                } else {
+                    FacetCounts::default()
+                };
+                if let Some(key) = tally_key {
+                    self.remember(key, generation, now, counted_total, &facets);
+                }
+                (counted_total, facets)
             }
-        }
-        self.finish(db, p, &searcher, &*query, f, want, ids, total, facets)
-    }
-
-    /// Loads the page of jobs and makes their snippets.
-    #[allow(clippy::too_many_arguments)]
-    fn finish(
-        &self,
-        db: &Db,
-        p: &SearchParams,
-        searcher: &tantivy::Searcher,
-        query: &dyn tantivy::query::Query,
-        f: &Fields,
-        want: Want,
-        ids: Vec<i64>,
-        total: usize,
-        facets: FacetCounts,
-    ) -> Result<Option<Found>, AppError> {
+        };
         let jobs = db.read_blocking(|conn| {
             let mut jobs = Vec::with_capacity(ids.len());
             for id in &ids {
@@ -400,7 +398,7 @@ impl Search {
         })?;
         let mut snippets = std::collections::HashMap::new();
         if want.snippets && !p.q.trim().is_empty() && !jobs.is_empty() {
-            if let Ok(mut generator) = SnippetGenerator::create(searcher, query, f.description) {
+            if let Ok(mut generator) = SnippetGenerator::create(&searcher, &*query, f.description) {
                 generator.set_max_num_chars(180);
                 for job in &jobs {
                     let mut snippet =
