@@ -82,7 +82,8 @@ pub fn profile(
 pub fn with_live_jobs(conn: &Connection, now: i64) -> Result<Vec<(String, i64)>, AppError> {
     let mut stmt = conn.prepare_cached(
         "SELECT c.slug, max(j.updated_at) FROM companies c JOIN jobs j ON j.company_id = c.id \
-         WHERE j.status = 'published' AND j.deleted_at IS NULL AND j.expires_at > ?1 \
+         WHERE j.status = 'published' AND j.deleted_at IS NULL AND j.hidden = 0 \
+         AND j.expires_at > ?1 \
          GROUP BY c.id ORDER BY c.slug LIMIT 10000",
     )?;
     let rows = stmt.query_map([now], |r| Ok((r.get(0)?, r.get(1)?)))?;

@@ -12,6 +12,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0002_search_queue",
         include_str!("migrations/0002_search_queue.sql"),
     ),
+    (
+        "0003_accounts",
+        include_str!("migrations/0003_accounts.sql"),
+    ),
 ];
 
 /// The schema version this binary writes.

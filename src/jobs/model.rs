@@ -264,6 +264,11 @@ pub struct Job {
     pub updated_at: i64,
     pub views: i64,
     pub apply_clicks: i64,
+    /// Who posted it; `None` for imported and demo jobs.
+    pub owner_id: Option<i64>,
+    /// Published but kept from the public: its owner is disabled, or
+    /// unverified while verified email is required.
+    pub hidden: bool,
 }
 
 impl Job {
@@ -272,9 +277,10 @@ impl Job {
         format!("/jobs/{}-{}", self.id, self.slug)
     }
 
-    /// Whether the public may see it now: published and not past its expiry.
+    /// Whether the public may see it now: published, not hidden and not past
+    /// its expiry.
     pub fn is_live(&self, now: i64) -> bool {
-        self.status == Status::Published && self.expires_at.is_none_or(|e| e > now)
+        self.status == Status::Published && !self.hidden && self.expires_at.is_none_or(|e| e > now)
     }
 }
 

@@ -14,7 +14,7 @@ macro_rules! columns {
      j.salary_min, j.salary_max, j.salary_currency, j.salary_period, \
      j.apply_url, j.apply_email, j.featured, j.status, j.published_at, j.expires_at, \
      j.created_at, j.updated_at, j.views, j.apply_clicks, \
-     c.id, c.name, c.slug, c.website, c.logo_url"
+     c.id, c.name, c.slug, c.website, c.logo_url, j.owner_id, j.hidden"
     };
 }
 
@@ -32,7 +32,8 @@ const SELECT_LIVE: &str = concat!(
 );
 
 /// The condition for what the public may see, with `?1` as now.
-const LIVE: &str = "j.status = 'published' AND j.deleted_at IS NULL AND j.expires_at > ?1";
+const LIVE: &str =
+    "j.status = 'published' AND j.deleted_at IS NULL AND j.hidden = 0 AND j.expires_at > ?1";
 
 /// The public order: featured first, newest first, highest id on ties.
 const ORDER: &str = "ORDER BY j.featured DESC, j.published_at DESC, j.id DESC";
@@ -100,6 +101,8 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Job> {
             website: r.get(28)?,
             logo_url: r.get(29)?,
         },
+        owner_id: r.get(30)?,
+        hidden: r.get(31)?,
     })
 }
 

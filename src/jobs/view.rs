@@ -141,10 +141,11 @@ pub fn job_view(job: &Job, config: &Config, now: i64, full: bool) -> JobView {
 
 /// Whether a job's page is shown at all: live, or closed after being live.
 pub fn has_public_page(job: &Job) -> bool {
-    matches!(
-        job.status,
-        Status::Published | Status::Expired | Status::Filled
-    )
+    !job.hidden
+        && matches!(
+            job.status,
+            Status::Published | Status::Expired | Status::Filled
+        )
 }
 
 /// The JSON-LD `JobPosting` of an open job, safe to place inside a `<script>` element.

@@ -74,12 +74,16 @@ pub fn build(dir: &Path, db: &Db, mut progress: impl FnMut(u64, u64)) -> Result<
         let result = (|| {
             let watermark = super::queue::last_id(conn)?;
             let total: i64 = conn.query_row(
-                "SELECT count(*) FROM jobs WHERE status = 'published' AND deleted_at IS NULL",
+                "SELECT count(*) FROM jobs \
+                 WHERE status = 'published' AND deleted_at IS NULL AND hidden = 0",
                 [],
                 |r| r.get(0),
             )?;
             let mut done = 0u64;
             crate::jobs::store::for_each(conn, Some(Status::Published), |job| {
+                if !schema::searchable(&job) {
+                    return Ok(());
+                }
                 writer
                     .add_document(schema::document(&job, &fields))
                     .map_err(error)?;

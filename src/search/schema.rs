@@ -82,9 +82,10 @@ pub fn register(index: &Index) {
     index.tokenizers().register(ANALYZER, analyzer());
 }
 
-/// Whether a job belongs in the index: published (expiry is checked at query time).
+/// Whether a job belongs in the index: published and not hidden (expiry is
+/// checked at query time).
 pub fn searchable(job: &Job) -> bool {
-    job.status == crate::jobs::model::Status::Published
+    job.status == crate::jobs::model::Status::Published && !job.hidden
 }
 
 /// The index document of a job.
