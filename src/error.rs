@@ -22,6 +22,18 @@ pub type FieldErrors = BTreeMap<String, String>;
 pub enum AppError {
     #[error("not found")]
     NotFound,
+    /// No session or API token where one is needed.
+    #[error("sign in first")]
+    Unauthorized,
+    /// Known, but not allowed: a bad CSRF token, a disabled account, a
+    /// page for admins.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Too many attempts; try again after this many seconds.
+    #[error("too many requests; try again in {retry_after} s")]
+    TooManyRequests { retry_after: u64 },
+    #[error("{0}")]
+    TooLarge(String),
     #[error("{0}")]
     BadRequest(String),
     #[error("the input has errors: {}", summarise(.0))]
@@ -57,6 +69,10 @@ impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Unauthorized => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -68,6 +84,10 @@ impl AppError {
     pub fn code(&self) -> &'static str {
         match self {
             AppError::NotFound => "not_found",
+            AppError::Unauthorized => "unauthorized",
+            AppError::Forbidden(_) => "forbidden",
+            AppError::TooManyRequests { .. } => "rate_limited",
+            AppError::TooLarge(_) => "too_large",
             AppError::BadRequest(_) => "bad_request",
             AppError::Invalid(_) => "invalid_input",
             AppError::Unavailable(_) => "unavailable",
@@ -79,6 +99,13 @@ impl AppError {
     pub fn public_message(&self) -> String {
         match self {
             AppError::NotFound => "Nothing was found at this address.".into(),
+            AppError::Unauthorized => {
+                "Sign in first (or send an API token as `Authorization: Bearer …`).".into()
+            }
+            AppError::TooManyRequests { retry_after } => format!(
+                "Too many attempts. Please wait {} and try again.",
+                human_wait(*retry_after)
+            ),
             AppError::Internal(_) | AppError::Db(_) => {
                 "Something went wrong on our side. Please try again.".into()
             }
@@ -89,11 +116,29 @@ impl AppError {
         }
     }
 
+    /// Seconds to wait before trying again, for a `Retry-After` header.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            AppError::TooManyRequests { retry_after } => Some(*retry_after),
+            _ => None,
+        }
+    }
+
     pub fn fields(&self) -> Option<&FieldErrors> {
         match self {
             AppError::Invalid(f) => Some(f),
             _ => None,
         }
+    }
+}
+
+/// "a minute", "5 minutes", "40 seconds".
+fn human_wait(seconds: u64) -> String {
+    match seconds {
+        0..=1 => "a second".into(),
+        2..=59 => format!("{seconds} seconds"),
+        60..=119 => "a minute".into(),
+        _ => format!("{} minutes", seconds.div_ceil(60)),
     }
 }
 

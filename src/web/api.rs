@@ -47,12 +47,24 @@ pub enum ApiError {
     /// The request is malformed.
     #[oai(status = 400)]
     BadRequest(Json<ErrorBody>),
+    /// No valid API token.
+    #[oai(status = 401)]
+    Unauthorized(Json<ErrorBody>),
+    /// The token is valid but may not do this.
+    #[oai(status = 403)]
+    Forbidden(Json<ErrorBody>),
     /// Nothing at this address (or not yours).
     #[oai(status = 404)]
     NotFound(Json<ErrorBody>),
+    /// The request body is too large.
+    #[oai(status = 413)]
+    TooLarge(Json<ErrorBody>),
     /// The input has errors; `fields` says which.
     #[oai(status = 422)]
     Invalid(Json<ErrorBody>),
+    /// Too many requests; `Retry-After` says how many seconds to wait.
+    #[oai(status = 429)]
+    TooManyRequests(Json<ErrorBody>, #[oai(header = "Retry-After")] u64),
     /// Something failed on the server.
     #[oai(status = 500)]
     Internal(Json<ErrorBody>),
@@ -73,6 +85,12 @@ impl From<AppError> for ApiError {
         }
         match e {
             AppError::NotFound => ApiError::NotFound(Json(body)),
+            AppError::Unauthorized => ApiError::Unauthorized(Json(body)),
+            AppError::Forbidden(_) => ApiError::Forbidden(Json(body)),
+            AppError::TooLarge(_) => ApiError::TooLarge(Json(body)),
+            AppError::TooManyRequests { retry_after } => {
+                ApiError::TooManyRequests(Json(body), retry_after)
+            }
             AppError::BadRequest(_) => ApiError::BadRequest(Json(body)),
             AppError::Invalid(_) => ApiError::Invalid(Json(body)),
             AppError::Unavailable(_) => ApiError::Unavailable(Json(body)),

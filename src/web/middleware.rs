@@ -141,7 +141,14 @@ pub async fn error_pages<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Result<
         Ok(resp) => return Ok(resp.into_response()),
         Err(err) => err,
     };
+    if err.status().is_redirection() {
+        // "Sign in first": an extractor's redirect, not a failure.
+        return Ok(err.into_response());
+    }
     let (status, title, message, id) = describe(&err, &method, &path);
+    let retry_after = err
+        .downcast_ref::<AppError>()
+        .and_then(AppError::retry_after);
     let body = state.and_then(|s| {
         s.templates
             .render(
@@ -159,6 +166,10 @@ pub async fn error_pages<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Result<
             .body(format!("{} {title}", status.as_u16())),
     };
     resp.set_status(status);
+    if let Some(seconds) = retry_after {
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
     if status == StatusCode::METHOD_NOT_ALLOWED {
         resp.headers_mut()
             .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
