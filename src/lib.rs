@@ -3,12 +3,18 @@
 //! `main.rs` turns command lines into calls to this library; [`serve`] runs the
 //! web server on a listener until a shutdown signal.
 
+/// Accounts: users, passwords, sessions, emailed and API tokens, their pages.
+pub mod accounts;
 /// Time as a value passed in, so tests can move it.
 pub mod clock;
 /// Companies: store, pages and API.
 pub mod companies;
 /// Configuration layers, validation and the masked dump.
 pub mod config;
+/// Random tokens, token hashes and the board's secret key.
+pub mod crypto;
+/// The employer's dashboard: their jobs, company profile and API tokens.
+pub mod dashboard;
 /// The SQLite database: one writer thread, read-only connections, migrations.
 pub mod db;
 /// Demo data for a new board and for benchmarks.
@@ -19,6 +25,8 @@ pub mod error;
 pub mod feeds;
 /// Job postings: model, validation, store, pages, API, import/export.
 pub mod jobs;
+/// Email: templates, messages and transports.
+pub mod mail;
 /// Markdown to sanitised HTML, and to plain text.
 pub mod markdown;
 /// Full-text search: index, queries, facets, the indexer.

@@ -49,22 +49,113 @@ pub fn find_or_create(conn: &Connection, input: &CompanyInput, now: i64) -> Resu
     Ok(conn.last_insert_rowid())
 }
 
+/// A new company for an employer, under a slug no other company has
+/// (`acme`, `acme-2`, …): employers never take over each other's pages.
+pub fn create_unique(conn: &Connection, input: &CompanyInput, now: i64) -> Result<i64, AppError> {
+    let mut base = crate::slug::slugify(&input.name);
+    if base.is_empty() {
+        base = "company".to_string();
+    }
+    let mut slug = base.clone();
+    let mut n = 1;
+    while conn
+        .prepare_cached("SELECT 1 FROM companies WHERE slug = ?1")?
+        .exists([&slug])?
+    {
+        n += 1;
+        slug = format!("{base}-{n}");
+    }
+    conn.prepare_cached(
+        "INSERT INTO companies (slug, name, website, logo_url, created_at, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+    )?
+    .execute(params![
+        slug,
+        input.name,
+        input.website,
+        input.logo_url,
+        now
+    ])?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// A company by id.
+pub fn by_id(conn: &Connection, id: i64) -> Result<Company, AppError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT id, slug, name, website, logo_url, description FROM companies WHERE id = ?1",
+        )?
+        .query_row([id], from_row)?)
+}
+
+fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Company> {
+    Ok(Company {
+        id: r.get(0)?,
+        slug: r.get(1)?,
+        name: r.get(2)?,
+        website: r.get(3)?,
+        logo_url: r.get(4)?,
+        description: r.get(5)?,
+    })
+}
+
+/// Changes a company's name, website and description (the slug stays, so
+/// links keep working); its jobs are queued for the search index.
+pub fn update_profile(
+    conn: &Connection,
+    id: i64,
+    name: &str,
+    website: Option<&str>,
+    description: Option<&str>,
+    now: i64,
+) -> Result<(), AppError> {
+    let changed = conn
+        .prepare_cached(
+            "UPDATE companies SET name = ?2, website = ?3, description = ?4, updated_at = ?5 \
+             WHERE id = ?1",
+        )?
+        .execute(params![id, name, website, description, now])?;
+    if changed == 0 {
+        return Err(AppError::NotFound);
+    }
+    requeue_jobs(conn, id, now)
+}
+
+/// Sets (or clears) a company's logo URL; its jobs are queued for the index.
+pub fn set_logo(
+    conn: &Connection,
+    id: i64,
+    logo_url: Option<&str>,
+    now: i64,
+) -> Result<(), AppError> {
+    conn.prepare_cached("UPDATE companies SET logo_url = ?2, updated_at = ?3 WHERE id = ?1")?
+        .execute(params![id, logo_url, now])?;
+    requeue_jobs(conn, id, now)
+}
+
+/// Queues every job of a company for the search index (its name or logo
+/// changed), and touches them so pages and caches see the change.
+pub fn requeue_jobs(conn: &Connection, company_id: i64, now: i64) -> Result<(), AppError> {
+    let ids: Vec<i64> = conn
+        .prepare_cached(
+            "UPDATE jobs SET updated_at = ?2 WHERE company_id = ?1 AND deleted_at IS NULL \
+             RETURNING id",
+        )?
+        .query_map(params![company_id, now], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    for id in ids {
+        crate::search::queue::enqueue(conn, id, now)?;
+    }
+    Ok(())
+}
+
 /// A company by slug.
 pub fn by_slug(conn: &Connection, slug: &str) -> Result<Company, AppError> {
     Ok(conn
         .prepare_cached(
             "SELECT id, slug, name, website, logo_url, description FROM companies WHERE slug = ?1",
         )?
-        .query_row([slug], |r| {
-            Ok(Company {
-                id: r.get(0)?,
-                slug: r.get(1)?,
-                name: r.get(2)?,
-                website: r.get(3)?,
-                logo_url: r.get(4)?,
-                description: r.get(5)?,
-            })
-        })?)
+        .query_row([slug], from_row)?)
 }
 
 /// A company and its live jobs, for its page and the API.

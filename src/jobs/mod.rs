@@ -6,6 +6,7 @@ pub mod input;
 pub mod json;
 pub mod listing;
 pub mod model;
+pub mod owned;
 pub mod pages;
 pub mod store;
 pub mod transfer;

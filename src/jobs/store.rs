@@ -122,6 +122,16 @@ pub fn get_live(conn: &Connection, id: i64, now: i64) -> Result<Job, AppError> {
     }
 }
 
+/// An owner's jobs (any status, not deleted), newest first.
+pub fn by_owner(conn: &Connection, owner_id: i64) -> Result<Vec<Job>, AppError> {
+    let sql = format!(
+        "{SELECT} WHERE j.owner_id = ?1 AND j.deleted_at IS NULL ORDER BY j.created_at DESC, j.id DESC"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map([owner_id], from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 /// A page of live jobs in the public order.
 pub fn list_live(
     conn: &Connection,

@@ -3,7 +3,9 @@
 pub mod api;
 pub mod assets;
 pub mod cache;
+pub mod forms;
 pub mod health;
+pub mod limits;
 pub mod middleware;
 pub mod templates;
 
@@ -34,6 +36,10 @@ pub struct AppState {
     /// Searches running at once: more would only make two cores take turns
     /// while each holds its working memory.
     pub searching: tokio::sync::Semaphore,
+    /// The board's secret for CSRF tokens.
+    pub keys: crate::crypto::SiteKey,
+    pub limits: limits::Limiter,
+    pub mailer: crate::mail::Mailer,
 }
 
 /// The state as handlers receive it.
@@ -50,6 +56,9 @@ impl AppState {
             base_url: config.base_url.clone(),
         };
         let templates = templates::Templates::load(site, Arc::clone(&assets))?;
+        let keys = crate::crypto::SiteKey::load_or_create(&config.data_dir)?;
+        let limits = limits::Limiter::new(config.limits.enabled);
+        let mailer = crate::mail::Mailer::new(&config)?;
         Ok(Arc::new(AppState {
             config: Arc::new(config),
             db,
@@ -60,6 +69,9 @@ impl AppState {
             counters: Counters::default(),
             search,
             searching: tokio::sync::Semaphore::new(4),
+            keys,
+            limits,
+            mailer,
         }))
     }
 
@@ -71,6 +83,15 @@ impl AppState {
     /// An absolute URL on this site.
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.config.base_url)
+    }
+
+    /// Sends an email (see [`crate::mail`]); a failure is logged, not returned:
+    /// the action that sends it has already happened.
+    pub async fn send_mail<C: Serialize>(&self, email: crate::mail::Email<'_, C>) {
+        let (to, subject) = (email.to.to_string(), email.subject.to_string());
+        if let Err(e) = self.mailer.send(&self.templates, email, self.now()).await {
+            tracing::error!(error = %e, %to, %subject, "could not send an email");
+        }
     }
 
     /// Renders a page to bytes.
@@ -118,6 +139,25 @@ pub fn moved_permanently(location: &str) -> Response {
         .finish()
 }
 
+/// The answer to a successful form post: see this page next (303).
+pub fn see_other(location: &str) -> Response {
+    Response::builder()
+        .status(StatusCode::SEE_OTHER)
+        .header(header::LOCATION, location)
+        .header(header::CACHE_CONTROL, "no-store")
+        .finish()
+}
+
+/// A page for one person (a form with their token, their dashboard): never
+/// stored by a cache; `status` is 200, or 422 for a form with errors.
+pub fn private_html(body: Bytes, status: StatusCode) -> Response {
+    Response::builder()
+        .status(status)
+        .content_type("text/html; charset=utf-8")
+        .header(header::CACHE_CONTROL, "no-store")
+        .body(body)
+}
+
 /// A redirect for a link that is followed once (apply clicks).
 pub fn found(location: &str) -> Response {
     Response::builder()
@@ -143,8 +183,30 @@ async fn favicon(req: &Request, Data(state): Data<&State>) -> Response {
 
 /// The whole application: pages, API, assets, wrapped in the middleware.
 pub fn app(state: State) -> impl Endpoint {
-    use crate::{companies, feeds, jobs};
+    use crate::{accounts, companies, dashboard, feeds, jobs};
     let pages = Route::new()
+        .nest_no_strip("/dashboard", dashboard::routes())
+        .at(
+            "/register",
+            get(accounts::pages::register_page).post(accounts::pages::register),
+        )
+        .at(
+            "/login",
+            get(accounts::pages::login_page).post(accounts::pages::login),
+        )
+        .at("/logout", poem::post(accounts::pages::logout))
+        .at(
+            "/verify-email",
+            get(accounts::pages::verify_email).post(accounts::pages::resend_verification),
+        )
+        .at(
+            "/forgot-password",
+            get(accounts::pages::forgot_page).post(accounts::pages::forgot),
+        )
+        .at(
+            "/reset-password",
+            get(accounts::pages::reset_page).post(accounts::pages::reset),
+        )
         .at("/", get(jobs::listing::home))
         .at("/jobs", get(jobs::listing::list))
         .at("/jobs/:id_slug", get(jobs::pages::show))
@@ -157,7 +219,8 @@ pub fn app(state: State) -> impl Endpoint {
         .at("/healthz", get(health::healthz))
         .at("/assets/*name", get(asset))
         .at("/favicon.ico", get(favicon))
-        .around(middleware::error_pages);
+        .around(middleware::error_pages)
+        .with(poem::middleware::CookieJarManager::new());
     let api = api::routes(&state);
     Route::new()
         .nest("/api", api)

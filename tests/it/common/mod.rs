@@ -1,6 +1,9 @@
 //! The test harness: a real board on a real SQLite file in a temp dir, driven
 //! over HTTP through poem's test client, with a clock the test moves.
 
+pub mod browser;
+pub mod mail;
+
 use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
@@ -159,6 +162,36 @@ impl TestApp {
             .expect("flush");
     }
 
+    /// Creates an account directly (as `admin create` would for an admin),
+    /// with the tests' password and a verified email; returns its id.
+    pub async fn create_user(&self, email: &str, admin: bool) -> i64 {
+        let hash = jobboard::accounts::password::hash(browser::PASSWORD.into())
+            .await
+            .expect("hash");
+        let email = email.to_string();
+        let now = self.clock.unix();
+        self.state
+            .db
+            .write(move |tx| {
+                let role = if admin {
+                    jobboard::accounts::Role::Admin
+                } else {
+                    jobboard::accounts::Role::Employer
+                };
+                Ok(
+                    jobboard::accounts::store::create_user(tx, &email, &hash, role, true, now)?
+                        .expect("new account"),
+                )
+            })
+            .await
+            .expect("user stored")
+    }
+
+    /// Every email sent so far, oldest first.
+    pub fn emails(&self) -> Vec<mail::Mail> {
+        mail::read_outbox(&self._dir.path().join("outbox"))
+    }
+
     /// One integer from the database.
     pub async fn scalar(&self, sql: &'static str, id: i64) -> i64 {
         self.state
@@ -212,4 +245,20 @@ pub fn data_file(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/data")
         .join(name)
+}
+
+/// Polls `check` until it gives a value (work done after a response, such as
+/// a mail sent in the background), for at most five seconds.
+pub async fn eventually<T>(check: impl Fn() -> Option<T>) -> T {
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(v) = check() {
+            return v;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(5),
+            "gave up waiting"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
 }
