@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod counters;
+pub mod form;
 pub mod input;
 pub mod json;
 pub mod listing;

@@ -123,3 +123,32 @@ pub fn delete(conn: &Connection, user_id: i64, id: i64, now: i64) -> Result<(), 
     get(conn, user_id, id)?;
     store::delete(conn, id, now)
 }
+
+/// After a job is submitted or resubmitted: when it waits for review, each
+/// admin gets an email saying so.
+pub async fn notify_if_pending(state: &crate::web::State, job_id: i64) -> Result<(), AppError> {
+    let (job, admins) = state
+        .db
+        .read(move |c| Ok((store::get(c, job_id)?, accounts::admin_emails(c)?)))
+        .await?;
+    if job.status != Status::PendingReview {
+        return Ok(());
+    }
+    let link = state.url("/admin");
+    let subject = format!("Waiting for review: {}", job.title);
+    for admin in &admins {
+        state
+            .send_mail(crate::mail::Email {
+                to: admin,
+                subject: &subject,
+                template: "job_review",
+                context: minijinja::context! {
+                    title => &job.title,
+                    company => &job.company.name,
+                    link => &link,
+                },
+            })
+            .await;
+    }
+    Ok(())
+}

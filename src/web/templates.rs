@@ -83,6 +83,7 @@ impl Templates {
                 .map_err(|e| AppError::internal(format!("template {name}: {e}")))?;
         }
         env.add_global("site", Value::from_serialize(&site));
+        env.add_filter("sentence", sentence);
         env.add_function(
             "asset",
             move |path: &str| -> Result<String, minijinja::Error> {
@@ -110,3 +111,18 @@ impl Templates {
         self.env.templates().map(|(n, _)| n.to_string()).collect()
     }
 }
+/// A validation message as a sentence beside its field: capital first
+/// letter, full stop ("is required" → "Is required.").
+fn sentence(message: &str) -> String {
+    let message = message.trim();
+    let mut chars = message.chars();
+    let mut out: String = match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => return String::new(),
+    };
+    if !out.ends_with(['.', '!', '?']) {
+        out.push('.');
+    }
+    out
+}
+
