@@ -29,6 +29,8 @@ pub mod jobs;
 pub mod mail;
 /// Markdown to sanitised HTML, and to plain text.
 pub mod markdown;
+/// Posting a job: form, sign-up, preview, submit, confirmation.
+pub mod posting;
 /// Full-text search: index, queries, facets, the indexer.
 pub mod search;
 /// ASCII slugs for URLs.

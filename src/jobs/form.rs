@@ -7,7 +7,7 @@ use minijinja::{Value, context};
 use serde_json::Value as Json;
 
 use super::input::JobInput;
-use super::model::{JobType, Job, Region, SalaryPeriod};
+use super::model::{Job, JobType, Region, SalaryPeriod};
 use crate::config::Config;
 use crate::web::forms::{self, Form};
 
@@ -113,7 +113,10 @@ pub fn values_from_job(job: &Job) -> Value {
 pub fn blank_values(company_name: Option<&str>, company_website: Option<&str>) -> Value {
     forms::values([
         ("company_name", Value::from(company_name.unwrap_or(""))),
-        ("company_website", Value::from(company_website.unwrap_or(""))),
+        (
+            "company_website",
+            Value::from(company_website.unwrap_or("")),
+        ),
         ("job_type", Value::from("full_time")),
         ("salary_period", Value::from("year")),
         ("remote", Value::from(vec!["worldwide"])),
@@ -219,7 +222,14 @@ mod tests {
             .validate(&config.site.categories)
             .expect_err("invalid");
         let fields = err.fields().expect("fields");
-        for name in ["title", "company_name", "description", "category", "job_type", "apply_url"] {
+        for name in [
+            "title",
+            "company_name",
+            "description",
+            "category",
+            "job_type",
+            "apply_url",
+        ] {
             assert!(fields.contains_key(name), "{name}: {fields:?}");
         }
     }

@@ -152,3 +152,19 @@ pub async fn notify_if_pending(state: &crate::web::State, job_id: i64) -> Result
     }
     Ok(())
 }
+
+/// Submits one of the owner's drafts: live now, or to review (see
+/// [`submitted_placement`]). A job that is not a draft is left as it is.
+pub fn submit(
+    conn: &Connection,
+    config: &Config,
+    user_id: i64,
+    id: i64,
+    now: i64,
+) -> Result<(), AppError> {
+    let job = get(conn, user_id, id)?;
+    if job.status != Status::Draft {
+        return Ok(());
+    }
+    store::set_placement(conn, id, submitted_placement(config, now), now)
+}

@@ -7,5 +7,6 @@ mod api;
 mod assets;
 mod cli;
 mod pages;
+mod posting;
 mod search;
 mod transfer;
