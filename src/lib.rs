@@ -58,6 +58,18 @@ const DRAIN: Duration = Duration::from_secs(10);
 /// Opens the database (migrating it) and builds the shared state.
 pub fn open(config: Config, clock: SharedClock) -> Result<State, AppError> {
     let db = Db::open(&config.db_path())?;
+    // `posting.require_verified_email` may have changed since the last start:
+    // show or hide owners' jobs to match it.
+    let require = config.posting.require_verified_email;
+    let now = clock.unix();
+    let changed =
+        db.write_blocking(move |tx| accounts::store::refresh_hidden(tx, None, require, now))?;
+    if changed > 0 {
+        tracing::info!(
+            changed,
+            "job visibility updated for posting.require_verified_email"
+        );
+    }
     web::AppState::new(config, db, clock)
 }
 

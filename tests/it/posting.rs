@@ -405,3 +405,50 @@ async fn posting_is_rate_limited() {
     assert_eq!(limited.status, 429);
     assert!(limited.header("retry-after").is_some());
 }
+
+#[tokio::test]
+async fn turning_verification_on_hides_unverified_owners_jobs_at_the_next_start() {
+    let app = TestApp::new();
+    let b = Browser::new(&app, "10.7.0.8");
+    b.register("later@tidewater.example").await;
+    let created = b
+        .post("/post", &with(&job_fields("Hydrographer"), &[]))
+        .await;
+    let id = id_from(created.location().expect("location"));
+    b.post(&format!("/post/{id}/submit"), &[]).await;
+    assert_eq!(
+        app.scalar("SELECT hidden FROM jobs WHERE id = ?1", id)
+            .await,
+        0
+    );
+    app.index();
+    assert_eq!(
+        app.scalar("SELECT count(*) FROM search_queue WHERE job_id = ?1", id)
+            .await,
+        0
+    );
+    // The same data dir opened with verification required.
+    let mut config = app.state.config.as_ref().clone();
+    config.posting.require_verified_email = true;
+    let reopened = jobboard::open(config, app.clock.clone()).expect("reopen");
+    let hidden: i64 = reopened
+        .db
+        .read(
+            move |c| Ok(c.query_row("SELECT hidden FROM jobs WHERE id = ?1", [id], |r| r.get(0))?),
+        )
+        .await
+        .expect("read");
+    assert_eq!(hidden, 1);
+    let queued: i64 = reopened
+        .db
+        .read(move |c| {
+            Ok(c.query_row(
+                "SELECT count(*) FROM search_queue WHERE job_id = ?1",
+                [id],
+                |r| r.get(0),
+            )?)
+        })
+        .await
+        .expect("read");
+    assert!(queued >= 1, "queued for the index");
+}
