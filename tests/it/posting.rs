@@ -421,12 +421,9 @@ async fn turning_verification_on_hides_unverified_owners_jobs_at_the_next_start(
             .await,
         0
     );
-    app.index();
-    assert_eq!(
-        app.scalar("SELECT count(*) FROM search_queue WHERE job_id = ?1", id)
-            .await,
-        0
-    );
+    let before = app
+        .scalar("SELECT count(*) FROM search_queue WHERE job_id = ?1", id)
+        .await;
     // The same data dir opened with verification required.
     let mut config = app.state.config.as_ref().clone();
     config.posting.require_verified_email = true;
