@@ -70,6 +70,42 @@ fetch search-cjk "$BASE/jobs?q=%E5%B7%A5%E7%A8%8B%E5%B8%AB" 200
 fetch search-empty "$BASE/jobs?q=zzzzqqqq&category=design" 200
 fetch not-found "$BASE/no/such/page" 404
 
+# The account and posting pages, as one browser with a cookie jar: a new
+# employer posts a job through the forms.
+JAR="$WORK/cookies.txt"
+page() { # name expected-status curl-args...  (keeps cookies; saves the body)
+    local name=$1 want=$2 code
+    shift 2
+    code=$(curl -s -b "$JAR" -c "$JAR" -o "$WORK/pages/$name.html" -w '%{http_code}' "$@")
+    if [ "$code" != "$want" ]; then echo "html-check: $name answered $code, expected $want" >&2; exit 1; fi
+}
+page login 200 "$BASE/login"
+CSRF=$(grep -o 'name="csrf_token" value="[0-9a-f]*"' "$WORK/pages/login.html" | head -1 | sed 's/.*value="//; s/"//')
+form() { # name expected-status path fields...
+    local name=$1 want=$2 path=$3 args=()
+    shift 3
+    for f in "csrf_token=$CSRF" "$@"; do args+=(--data-urlencode "$f"); done
+    page "$name" "$want" "${args[@]}" "$BASE$path"
+}
+page register 200 "$BASE/register"
+page forgot-password 200 "$BASE/forgot-password"
+page reset-password-expired 400 "$BASE/reset-password?token=nope"
+form login-refused 422 /login email=nobody@example.com "password=not the password"
+page post 200 "$BASE/post"
+form post-refused 422 /post "title=Half a job" salary_min=lots
+JOB=(title=Cartographer "company_name=Atlas & Co" company_website=https://atlas.example
+     "description=## Maps\n\nWe draw **maps**." category=design job_type=contract tags=maps,gis
+     remote=europe remote=africa salary_min=50000 salary_max=70000 salary_currency=EUR
+     salary_period=year apply_email=jobs@atlas.example)
+form post-account 200 /post "${JOB[@]}"
+form post-registered 303 /post "${JOB[@]}" account=register email=maps@atlas.example "password=violet tractor under moonlight"
+ID=$("$BIN" --data-dir "$DATA" export --status draft | python3 -c "import json, sys; print(json.loads(sys.stdin.readline())['id'])")
+page post-preview 200 "$BASE/post/$ID/preview"
+form post-submitted 303 "/post/$ID/submit"
+page post-done 200 "$BASE/post/$ID/done"
+page dashboard 200 "$BASE/dashboard"
+rm -f "$WORK/pages/post-registered.html" "$WORK/pages/post-submitted.html"
+
 java -Dnu.validator.servlet.allow-forbidden-hosts=true -jar "$VNU" --errors-only --also-check-css "$WORK"/pages/*.html
 curl -fs "$BASE/assets/$(grep -o 'css/app\.[0-9a-f]*\.css' "$WORK/pages/home.html" | head -1)" > "$WORK/app.css"
 java -jar "$VNU" --errors-only --css "$WORK/app.css"
