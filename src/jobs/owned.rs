@@ -168,3 +168,329 @@ pub fn submit(
     }
     store::set_placement(conn, id, submitted_placement(config, now), now)
 }
+
+// The dashboard's job actions: fill, renew, duplicate, and a rejected job
+// going back to review. Each checks that the job is the user's own.
+
+/// How close to its expiry a live job may be renewed: seven days.
+pub const RENEW_WINDOW: i64 = 7 * 86_400;
+
+/// Whether a job may be marked filled: published (live or just past its
+/// expiry) or expired.
+pub fn can_fill(job: &Job) -> bool {
+    matches!(job.status, Status::Published | Status::Expired)
+}
+
+/// Whether a job may be renewed now: expired, or published and expiring
+/// within [`RENEW_WINDOW`].
+pub fn can_renew(job: &Job, now: i64) -> bool {
+    match job.status {
+        Status::Expired => true,
+        Status::Published => job.expires_at.is_some_and(|e| e <= now + RENEW_WINDOW),
+        _ => false,
+    }
+}
+
+/// Marks one of the owner's jobs filled: its page stays, "no longer open",
+/// and it leaves search.
+pub fn fill(conn: &Connection, user_id: i64, id: i64, now: i64) -> Result<(), AppError> {
+    let job = get(conn, user_id, id)?;
+    if !can_fill(&job) {
+        return Err(AppError::BadRequest(
+            "Only a published or expired job can be marked filled.".into(),
+        ));
+    }
+    let placement = Placement {
+        status: Status::Filled,
+        published_at: job.published_at,
+        expires_at: job.expires_at,
+    };
+    store::set_placement(conn, id, placement, now)
+}
+
+/// Where a renewal puts a job: live for `posting.duration_days` more, counted
+/// from its expiry while it is still live (keeping its date), else from now
+/// (listed as new again).
+pub fn renewed_placement(job: &Job, config: &Config, now: i64) -> Placement {
+    let days = i64::from(config.posting.duration_days) * 86_400;
+    match job.expires_at {
+        Some(expires) if job.status == Status::Published && expires > now => Placement {
+            status: Status::Published,
+            published_at: job.published_at,
+            expires_at: Some(expires + days),
+        },
+        _ => published_now(config, now),
+    }
+}
+
+/// Renews one of the owner's jobs (see [`can_renew`] and
+/// [`renewed_placement`]). The one place a renewal happens: with paid
+/// posting, the payment step calls this once the renewal is paid for.
+pub fn renew(
+    conn: &Connection,
+    config: &Config,
+    user_id: i64,
+    id: i64,
+    now: i64,
+) -> Result<(), AppError> {
+    let job = get(conn, user_id, id)?;
+    if !can_renew(&job, now) {
+        return Err(AppError::BadRequest(
+            "Only an expired job, or a live one expiring within 7 days, can be renewed.".into(),
+        ));
+    }
+    store::set_placement(conn, id, renewed_placement(&job, config, now), now)
+}
+
+/// Copies one of the owner's jobs as a new draft of theirs (not featured, no
+/// dates, no counts); returns the copy's id.
+pub fn duplicate(conn: &Connection, user_id: i64, id: i64, now: i64) -> Result<i64, AppError> {
+    get(conn, user_id, id)?;
+    conn.prepare_cached(
+        "INSERT INTO jobs (slug, title, company_id, description, description_html, category, \
+         job_type, tags, remote, timezones, location, salary_min, salary_max, salary_currency, \
+         salary_period, apply_url, apply_email, featured, status, created_at, updated_at, \
+         owner_id, hidden) \
+         SELECT slug, title, company_id, description, description_html, category, job_type, \
+         tags, remote, timezones, location, salary_min, salary_max, salary_currency, \
+         salary_period, apply_url, apply_email, 0, 'draft', ?2, ?2, owner_id, hidden \
+         FROM jobs WHERE id = ?1",
+    )?
+    .execute(params![id, now])?;
+    let copy = conn.last_insert_rowid();
+    crate::search::queue::enqueue(conn, copy, now)?;
+    Ok(copy)
+}
+
+/// After its owner edits a rejected job: back to the review queue (an admin
+/// turned it down, so an admin looks again, whether or not the board
+/// requires approval). Returns whether it moved.
+pub fn resubmit_if_rejected(
+    conn: &Connection,
+    user_id: i64,
+    id: i64,
+    now: i64,
+) -> Result<bool, AppError> {
+    let job = get(conn, user_id, id)?;
+    if job.status != Status::Rejected {
+        return Ok(false);
+    }
+    let placement = Placement {
+        status: Status::PendingReview,
+        published_at: None,
+        expires_at: None,
+    };
+    store::set_placement(conn, id, placement, now)?;
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::accounts::Role;
+
+    const NOW: i64 = 1_800_000_000;
+    const DAY: i64 = 86_400;
+
+    fn db() -> Connection {
+        let mut c = Connection::open_in_memory().expect("open");
+        crate::db::migrations::migrate(&mut c).expect("migrate");
+        c
+    }
+
+    fn config() -> Config {
+        Config::for_data_dir(std::path::Path::new("/tmp/unused"))
+    }
+
+    fn user(c: &Connection, email: &str) -> User {
+        let id = accounts::create_user(c, email, "h", Role::Employer, true, NOW)
+            .expect("insert")
+            .expect("new");
+        accounts::by_id(c, id).expect("user")
+    }
+
+    fn new_job(title: &str) -> NewJob {
+        let input: super::super::input::JobInput = serde_json::from_value(serde_json::json!({
+            "title": title,
+            "company": {"name": "Acme"},
+            "description": "Build things.",
+            "category": "Software Development",
+            "job_type": "full_time",
+            "apply_url": "https://acme.example/apply"
+        }))
+        .expect("shape");
+        input.validate(&config().site.categories).expect("valid")
+    }
+
+    fn job_in(c: &Connection, owner: &User, placement: Placement) -> i64 {
+        create(
+            c,
+            &config(),
+            owner,
+            &new_job("Rust Engineer"),
+            placement,
+            NOW,
+        )
+        .expect("created")
+    }
+
+    fn live_until(expires: i64) -> Placement {
+        Placement {
+            status: Status::Published,
+            published_at: Some(NOW - DAY),
+            expires_at: Some(expires),
+        }
+    }
+
+    fn draft() -> Placement {
+        Placement {
+            status: Status::Draft,
+            published_at: None,
+            expires_at: None,
+        }
+    }
+
+    fn status(c: &Connection, id: i64) -> Status {
+        store::get(c, id).expect("job").status
+    }
+
+    #[test]
+    fn filling_keeps_the_dates_and_needs_a_published_job() {
+        let c = db();
+        let ana = user(&c, "ana@example.com");
+        let live = job_in(&c, &ana, live_until(NOW + 20 * DAY));
+        fill(&c, ana.id, live, NOW).expect("filled");
+        let job = store::get(&c, live).expect("job");
+        assert_eq!(job.status, Status::Filled);
+        assert_eq!(job.expires_at, Some(NOW + 20 * DAY));
+        let draft = job_in(&c, &ana, draft());
+        assert!(matches!(
+            fill(&c, ana.id, draft, NOW),
+            Err(AppError::BadRequest(_))
+        ));
+        assert_eq!(status(&c, draft), Status::Draft);
+    }
+
+    #[test]
+    fn renewal_extends_a_live_job_and_relists_an_expired_one() {
+        let c = db();
+        let cfg = config();
+        let days = i64::from(cfg.posting.duration_days) * DAY;
+        let ana = user(&c, "ana@example.com");
+        // Live, expiring in 3 days: 30 more days from its expiry, same date.
+        let soon = job_in(&c, &ana, live_until(NOW + 3 * DAY));
+        renew(&c, &cfg, ana.id, soon, NOW).expect("renewed");
+        let job = store::get(&c, soon).expect("job");
+        assert_eq!(job.expires_at, Some(NOW + 3 * DAY + days));
+        assert_eq!(job.published_at, Some(NOW - DAY));
+        // Expired: live again from now.
+        let old = job_in(&c, &ana, live_until(NOW - DAY));
+        store::set_placement(
+            &c,
+            old,
+            Placement {
+                status: Status::Expired,
+                published_at: Some(NOW - 31 * DAY),
+                expires_at: Some(NOW - DAY),
+            },
+            NOW,
+        )
+        .expect("expired");
+        renew(&c, &cfg, ana.id, old, NOW).expect("renewed");
+        let job = store::get(&c, old).expect("job");
+        assert_eq!(job.status, Status::Published);
+        assert_eq!(
+            (job.published_at, job.expires_at),
+            (Some(NOW), Some(NOW + days))
+        );
+        assert!(job.is_live(NOW));
+        // Far from expiry, or a draft: refused and unchanged.
+        let far = job_in(&c, &ana, live_until(NOW + 20 * DAY));
+        assert!(renew(&c, &cfg, ana.id, far, NOW).is_err());
+        assert_eq!(
+            store::get(&c, far).expect("job").expires_at,
+            Some(NOW + 20 * DAY)
+        );
+        let d = job_in(&c, &ana, draft());
+        assert!(renew(&c, &cfg, ana.id, d, NOW).is_err());
+    }
+
+    #[test]
+    fn a_copy_is_a_new_draft_of_the_same_owner() {
+        let c = db();
+        let ana = user(&c, "ana@example.com");
+        let live = job_in(&c, &ana, live_until(NOW + 20 * DAY));
+        c.execute(
+            "UPDATE jobs SET views = 7, featured = 1 WHERE id = ?1",
+            [live],
+        )
+        .expect("counts");
+        let copy = duplicate(&c, ana.id, live, NOW + 5).expect("copied");
+        assert_ne!(copy, live);
+        let job = get(&c, ana.id, copy).expect("own copy");
+        assert_eq!(job.status, Status::Draft);
+        assert_eq!(job.title, "Rust Engineer");
+        assert_eq!((job.views, job.featured), (0, false));
+        assert_eq!((job.published_at, job.expires_at), (None, None));
+        assert_eq!(list(&c, ana.id).expect("list")[0].id, copy);
+    }
+
+    #[test]
+    fn submitting_a_draft_publishes_it_once() {
+        let c = db();
+        let cfg = config();
+        let ana = user(&c, "ana@example.com");
+        let d = job_in(&c, &ana, draft());
+        submit(&c, &cfg, ana.id, d, NOW).expect("submitted");
+        let job = store::get(&c, d).expect("job");
+        assert!(job.is_live(NOW));
+        // Submitting again changes nothing.
+        submit(&c, &cfg, ana.id, d, NOW + 10).expect("again");
+        assert_eq!(store::get(&c, d).expect("job").published_at, Some(NOW));
+    }
+
+    #[test]
+    fn an_edited_rejected_job_goes_back_to_review() {
+        let c = db();
+        let ana = user(&c, "ana@example.com");
+        let id = job_in(&c, &ana, live_until(NOW + 20 * DAY));
+        assert!(!resubmit_if_rejected(&c, ana.id, id, NOW).expect("live"));
+        assert_eq!(status(&c, id), Status::Published);
+        c.execute("UPDATE jobs SET status = 'rejected' WHERE id = ?1", [id])
+            .expect("rejected");
+        assert!(resubmit_if_rejected(&c, ana.id, id, NOW).expect("moved"));
+        assert_eq!(status(&c, id), Status::PendingReview);
+    }
+
+    #[test]
+    fn nobody_acts_on_someone_elses_job() {
+        let c = db();
+        let cfg = config();
+        let ana = user(&c, "ana@example.com");
+        let bob = user(&c, "bob@example.com");
+        let id = job_in(&c, &ana, live_until(NOW + 3 * DAY));
+        assert!(matches!(fill(&c, bob.id, id, NOW), Err(AppError::NotFound)));
+        assert!(matches!(
+            renew(&c, &cfg, bob.id, id, NOW),
+            Err(AppError::NotFound)
+        ));
+        assert!(matches!(
+            duplicate(&c, bob.id, id, NOW),
+            Err(AppError::NotFound)
+        ));
+        assert!(matches!(
+            resubmit_if_rejected(&c, bob.id, id, NOW),
+            Err(AppError::NotFound)
+        ));
+        assert!(matches!(
+            delete(&c, bob.id, id, NOW),
+            Err(AppError::NotFound)
+        ));
+        assert_eq!(list(&c, bob.id).expect("list").len(), 0);
+        let job = store::get(&c, id).expect("job");
+        assert_eq!(
+            (job.status, job.expires_at),
+            (Status::Published, Some(NOW + 3 * DAY))
+        );
+    }
+}
