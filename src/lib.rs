@@ -5,6 +5,8 @@
 
 /// Accounts: users, passwords, sessions, emailed and API tokens, their pages.
 pub mod accounts;
+/// The admin area: moderation, all jobs, users, audit log; `admin create`.
+pub mod admin;
 /// Time as a value passed in, so tests can move it.
 pub mod clock;
 /// Companies: store, pages and API.

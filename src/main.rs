@@ -66,6 +66,23 @@ enum Command {
     Reindex,
     /// Load and validate the configuration, print it with secrets masked.
     CheckConfig,
+    /// Manage admin accounts.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create an admin, or make an existing account an admin with a new
+    /// password. The password is read from stdin when it is not a terminal
+    /// (first line), else asked for.
+    Create {
+        /// The admin's email address.
+        #[arg(long, value_name = "E")]
+        email: String,
+    },
 }
 
 fn load_config(cli: &Cli, listen: Option<&String>) -> Result<Config, AppError> {
@@ -147,6 +164,18 @@ fn run(cli: Cli) -> Result<(), AppError> {
         demo: false,
     });
     match command {
+        Command::Admin {
+            command: AdminCommand::Create { email },
+        } => {
+            let config = load_config(&cli, None)?;
+            jobboard::admin::cli::check_email(email)?;
+            let password = jobboard::admin::cli::read_password()?;
+            let db = Db::open(&config.db_path())?;
+            let outcome =
+                jobboard::admin::cli::create(&db, &config, email, &password, clock.unix());
+            db.close();
+            eprintln!("{}", outcome?.describe(email));
+        }
         Command::CheckConfig => {
             let config = load_config(&cli, None)?;
             print!("{}", config.describe());

@@ -183,9 +183,10 @@ async fn favicon(req: &Request, Data(state): Data<&State>) -> Response {
 
 /// The whole application: pages, API, assets, wrapped in the middleware.
 pub fn app(state: State) -> impl Endpoint {
-    use crate::{accounts, companies, dashboard, feeds, jobs, posting};
+    use crate::{accounts, admin, companies, dashboard, feeds, jobs, posting};
     let pages = Route::new()
         .nest_no_strip("/dashboard", dashboard::routes())
+        .nest_no_strip("/admin", admin::routes())
         .nest_no_strip("/post", posting::routes())
         .at(
             "/register",
