@@ -389,3 +389,88 @@ fn other_processes_reach_search_through_the_queue_and_reindex_hands_over() {
     let (_, body) = http_get(&addr, "/api/v1/jobs");
     assert!(body.contains("\"total\":31"), "{body}");
 }
+
+/// One HTTP/1.1 exchange on a fresh connection: status line, headers, body.
+fn http_raw(addr: &str, request: &str) -> (String, String, String) {
+    let mut s = std::net::TcpStream::connect(addr).expect("connect");
+    s.write_all(request.as_bytes()).expect("send");
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).expect("read");
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+    let status = head.lines().next().unwrap_or_default().to_string();
+    (status, head.to_string(), body.to_string())
+}
+
+/// Signs in (or registers) through the real forms: GET the page for a CSRF
+/// cookie and token, then POST. Returns the status line.
+fn post_account_form(addr: &str, path: &str, email: &str) -> String {
+    let (_, head, body) = http_raw(
+        addr,
+        &format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"),
+    );
+    let cookie = head
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: jb_csrf="))
+        .and_then(|v| v.split(';').next())
+        .expect("csrf cookie");
+    let token = body
+        .split("name=\"csrf_token\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("csrf token");
+    let form = format!(
+        "csrf_token={token}&email={}&password=violet+tractor+under+moonlight",
+        email.replace('@', "%40")
+    );
+    http_raw(
+        addr,
+        &format!(
+            "POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nCookie: jb_csrf={cookie}\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
+            form.len()
+        ),
+    )
+    .0
+}
+
+fn rss_anon_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .expect("status")
+        .lines()
+        .find_map(|l| l.strip_prefix("RssAnon:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("RssAnon")
+}
+
+/// Each password hash takes 19 MiB. Hashed on the runtime's blocking pool,
+/// the allocator kept that memory on every thread that ever hashed (800 MiB
+/// after a few dozen sign-ins); the board must stay small under a burst.
+#[test]
+fn a_burst_of_sign_ins_keeps_memory_small() {
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::write(
+        dir.path().join("jobboard.toml"),
+        "[limits]\nenabled = false\n",
+    )
+    .expect("config");
+    let data = dir.path().join("data");
+    let (serve, addr) = spawn_serve(dir.path(), &data, &[]);
+    let status = post_account_form(&addr, "/register", "burst@example.com");
+    assert!(status.contains("303"), "{status}");
+    let baseline = rss_anon_kib(serve.0.id());
+    std::thread::scope(|s| {
+        for _ in 0..8 {
+            s.spawn(|| {
+                for _ in 0..6 {
+                    let status = post_account_form(&addr, "/login", "burst@example.com");
+                    assert!(status.contains("303"), "{status}");
+                }
+            });
+        }
+    });
+    let after = rss_anon_kib(serve.0.id());
+    assert!(
+        after < baseline + 120 * 1024,
+        "anonymous memory grew from {baseline} KiB to {after} KiB over 48 sign-ins"
+    );
+}
