@@ -69,8 +69,10 @@ pub fn initials(name: &str) -> String {
     }
 }
 
+/// A logo the board itself serves (an upload, re-encoded); remote logos are
+/// not shown.
 fn local_logo(url: &Option<String>) -> Option<String> {
-    url.as_ref().filter(|u| u.starts_with('/')).cloned()
+    url.as_ref().filter(|u| u.starts_with("/uploads/")).cloned()
 }
 
 pub fn company_view(

@@ -8,6 +8,7 @@ pub mod health;
 pub mod limits;
 pub mod middleware;
 pub mod templates;
+pub mod uploads;
 
 use std::sync::Arc;
 
@@ -220,6 +221,7 @@ pub fn app(state: State) -> impl Endpoint {
         .at("/robots.txt", get(feeds::sitemap::robots))
         .at("/healthz", get(health::healthz))
         .at("/assets/*name", get(asset))
+        .at("/uploads/*path", get(uploads::serve))
         .at("/favicon.ico", get(favicon))
         .around(middleware::error_pages)
         .with(poem::middleware::CookieJarManager::new());
