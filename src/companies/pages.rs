@@ -29,7 +29,12 @@ pub async fn show(
                 minijinja::context! {
                     canonical => state.url(&format!("/companies/{}", company.slug)),
                     company => view::company_view(&company.name, &company.slug, &company.website, &company.logo_url),
-                    description => company.description,
+                    // Sanitised by the renderer: safe to place as HTML.
+                    description_html => company
+                        .description
+                        .as_deref()
+                        .filter(|d| !d.trim().is_empty())
+                        .map(|d| minijinja::Value::from_safe_string(crate::markdown::to_html(d))),
                     jobs => cards,
                 },
             )
