@@ -1,19 +1,53 @@
-//! `GET /dashboard`: the signed-in employer's jobs.
+//! `GET /dashboard`: the signed-in employer's jobs, each with the actions
+//! that make sense for its status.
 
-use minijinja::context;
+use minijinja::{Value, context};
 use poem::http::StatusCode;
-use poem::web::Data;
+use poem::web::{Data, Query};
 use poem::{Request, Response, handler};
 
+use super::Done;
 use crate::accounts::session::CurrentUser;
+use crate::jobs::model::{Job, Status};
 use crate::jobs::owned;
 use crate::jobs::view;
-use crate::web::{self, State, forms};
+use crate::web::State;
+
+/// One action of a job's row: a link to a page (`edit`, `delete`, which asks
+/// first) or a button posting straight away.
+fn action(job: &Job, name: &str, label: &str, post: bool) -> Value {
+    context! {
+        url => format!("/dashboard/jobs/{}/{name}", job.id),
+        label,
+        post,
+    }
+}
+
+/// The actions that make sense for a job now.
+pub fn actions(job: &Job, now: i64) -> Vec<Value> {
+    let mut out = Vec::new();
+    if job.status == Status::Draft {
+        out.push(action(job, "edit", "Edit", false));
+        out.push(action(job, "submit", "Submit", true));
+    } else if job.status != Status::Filled {
+        out.push(action(job, "edit", "Edit", false));
+    }
+    if owned::can_fill(job) {
+        out.push(action(job, "fill", "Mark filled", true));
+    }
+    if owned::can_renew(job, now) {
+        out.push(action(job, "renew", "Renew", true));
+    }
+    out.push(action(job, "duplicate", "Duplicate", true));
+    out.push(action(job, "delete", "Delete", false));
+    out
+}
 
 #[handler]
 pub async fn index(
     req: &Request,
     Data(state): Data<&State>,
+    Query(done): Query<Done>,
     CurrentUser(user): CurrentUser,
 ) -> poem::Result<Response> {
     let user_id = user.id;
@@ -30,18 +64,20 @@ pub async fn index(
                 views => job.views,
                 apply_clicks => job.apply_clicks,
                 expires_at => job.expires_at.map(crate::clock::human_date),
+                actions => actions(job, now),
             }
         })
         .collect();
-    let csrf = forms::token_for(req)?;
-    let body = state.render(
+    super::page(
+        state,
+        req,
         "dashboard/index.html",
+        StatusCode::OK,
         context! {
-            csrf,
             user,
             jobs => rows,
+            notice => done.notice(),
             require_verified => state.config.posting.require_verified_email,
         },
-    )?;
-    Ok(web::private_html(body, StatusCode::OK))
+    )
 }
