@@ -6,6 +6,7 @@ mod accounts;
 mod api;
 mod assets;
 mod cli;
+mod dashboard;
 mod pages;
 mod posting;
 mod search;
