@@ -168,13 +168,13 @@ fn run(cli: Cli) -> Result<(), AppError> {
             command: AdminCommand::Create { email },
         } => {
             let config = load_config(&cli, None)?;
-            jobboard::admin::cli::check_email(email)?;
+            let email = jobboard::admin::cli::check_email(email)?;
             let password = jobboard::admin::cli::read_password()?;
             let db = Db::open(&config.db_path())?;
             let outcome =
-                jobboard::admin::cli::create(&db, &config, email, &password, clock.unix());
+                jobboard::admin::cli::create(&db, &config, &email, &password, clock.unix());
             db.close();
-            eprintln!("{}", outcome?.describe(email));
+            eprintln!("{}", outcome?.describe(&email));
         }
         Command::CheckConfig => {
             let config = load_config(&cli, None)?;
