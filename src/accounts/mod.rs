@@ -1,6 +1,7 @@
 //! Accounts: employers and admins, their passwords, sessions, emailed tokens
 //! and API tokens, and the pages to register, sign in and recover access.
 
+pub mod bearer;
 pub mod pages;
 pub mod password;
 pub mod session;

@@ -1,17 +1,29 @@
-//! `/api/v1/jobs`: the read side of the jobs API.
+//! `/api/v1/jobs`: search and read published jobs; with an API token, post
+//! jobs, change them with JSON merge patches and delete them. Someone else's
+//! job is not found.
+//!
+//! (Every operation on a path sits in this one `OpenApi` impl: poem-openapi
+//! writes each impl's paths separately, and a path split over two impls
+//! would appear twice in the document.)
 
+use std::sync::Arc;
+
+use poem::Request;
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
-use poem_openapi::{Object, OpenApi};
+use poem_openapi::{ApiResponse, Object, OpenApi};
 
+use super::api_input::{JobPatchBody, NewJobBody, input_shape, merge, to_input};
 use super::json::JobJson;
-use super::{listing, store};
+use super::{listing, owned, store};
+use crate::accounts::bearer::{ApiToken, OptionalToken};
 use crate::error::AppError;
 use crate::search::query::{Dim, SearchParams};
 use crate::search::{FacetCounts, Want};
 use crate::web::State;
 use crate::web::api::ApiError;
+use crate::web::limits::client_ip;
 
 /// One value of a facet and how many jobs have it.
 #[derive(Debug, Clone, Object)]
@@ -49,6 +61,30 @@ fn facet_list(state: &State, facets: &FacetCounts, d: Dim) -> Vec<FacetCount> {
             count: count as i64,
         })
         .collect()
+}
+
+/// A job just posted. (Where payment is due, a `checkout_url` will join it.)
+#[derive(Debug, Object)]
+pub struct PostedJob {
+    #[oai(flatten)]
+    pub job: JobJson,
+}
+
+/// The answer to a new job.
+#[derive(Debug, ApiResponse)]
+pub enum Posted {
+    /// Created; `Location` is the job's API address, `status` says whether
+    /// it is live (`published`) or waits for review (`pending_review`).
+    #[oai(status = 201)]
+    Created(Json<PostedJob>, #[oai(header = "Location")] String),
+}
+
+/// The answer to a deletion.
+#[derive(Debug, ApiResponse)]
+pub enum Deleted {
+    /// Deleted: gone from the board, search and feeds.
+    #[oai(status = 204)]
+    Deleted,
 }
 
 pub struct JobsApi;
@@ -150,16 +186,109 @@ impl JobsApi {
         }))
     }
 
-    /// One published job.
+    /// One published job. With an API token, also one of your own jobs in
+    /// any status (deleted ones aside).
     #[oai(path = "/jobs/:id", method = "get")]
     async fn get(
         &self,
         Data(state): Data<&State>,
+        auth: OptionalToken,
         id: Path<i64>,
     ) -> Result<Json<JobJson>, ApiError> {
+        let owner = auth.user(state).await?.map(|u| u.id);
         let now = state.now();
         let id = id.0;
-        let job = state.db.read(move |c| store::get_live(c, id, now)).await?;
+        let job = state
+            .db
+            .read(move |c| match owner.map(|o| owned::get(c, o, id)) {
+                Some(Ok(job)) => Ok(job),
+                Some(Err(e)) if !matches!(e, AppError::NotFound) => Err(e),
+                _ => store::get_live(c, id, now),
+            })
+            .await?;
         Ok(Json(JobJson::new(&job, &state.config.base_url)))
+    }
+
+    /// Post a job. It goes live now for the board's post duration, or waits
+    /// for review when the board requires approval. Read-only fields
+    /// (`featured` among them) are ignored. Rate-limited per address and
+    /// per account.
+    #[oai(path = "/jobs", method = "post")]
+    async fn create(
+        &self,
+        Data(state): Data<&State>,
+        req: &Request,
+        auth: ApiToken,
+        body: NewJobBody,
+    ) -> Result<Posted, ApiError> {
+        let user = auth.user(state).await?;
+        let new_job = to_input(body.0)?.validate(&state.config.site.categories)?;
+        let now = state.now();
+        let rate = state.config.limits.post_per_ip;
+        state.limits.hit("post_ip", &client_ip(req), rate, now)?;
+        state
+            .limits
+            .hit("post_account", &user.id.to_string(), rate, now)?;
+        let config = Arc::clone(&state.config);
+        let id = state
+            .db
+            .write(move |tx| {
+                let placement = owned::submitted_placement(&config, now);
+                owned::create(tx, &config, &user, &new_job, placement, now)
+            })
+            .await?;
+        if let Err(e) = owned::notify_if_pending(state, id).await {
+            // The job is stored; the admins will see it in the queue anyway.
+            tracing::error!(error = %e, job_id = id, "could not tell the admins of a new job");
+        }
+        let job = state.db.read(move |c| store::get(c, id)).await?;
+        let location = state.url(&format!("/api/v1/jobs/{id}"));
+        let job = JobJson::new(&job, &state.config.base_url);
+        Ok(Posted::Created(Json(PostedJob { job }), location))
+    }
+
+    /// Change one of your jobs with a JSON merge patch (RFC 7396) of the job
+    /// input: fields given replace the job's, `null` removes an optional
+    /// field, read-only fields are ignored. The job keeps its status (a live
+    /// job stays live).
+    #[oai(path = "/jobs/:id", method = "patch")]
+    async fn update(
+        &self,
+        Data(state): Data<&State>,
+        auth: ApiToken,
+        id: Path<i64>,
+        body: JobPatchBody,
+    ) -> Result<Json<JobJson>, ApiError> {
+        let user = auth.user(state).await?;
+        let (id, now, config) = (id.0, state.now(), Arc::clone(&state.config));
+        let job = state
+            .db
+            .write(move |tx| {
+                let mut shape = input_shape(&owned::get(tx, user.id, id)?);
+                merge(&mut shape, body.0);
+                let new_job = to_input(shape)?.validate(&config.site.categories)?;
+                owned::update(tx, &user, id, &new_job, now)?;
+                owned::get(tx, user.id, id)
+            })
+            .await?;
+        Ok(Json(JobJson::new(&job, &state.config.base_url)))
+    }
+
+    /// Delete one of your jobs: it leaves the board at once (payment records
+    /// are kept).
+    #[oai(path = "/jobs/:id", method = "delete")]
+    async fn delete(
+        &self,
+        Data(state): Data<&State>,
+        auth: ApiToken,
+        id: Path<i64>,
+    ) -> Result<Deleted, ApiError> {
+        let user = auth.user(state).await?;
+        let (id, now) = (id.0, state.now());
+        state
+            .db
+            .write(move |tx| owned::delete(tx, user.id, id, now))
+            .await?;
+        Ok(Deleted::Deleted)
     }
 }

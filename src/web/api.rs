@@ -49,7 +49,7 @@ pub enum ApiError {
     BadRequest(Json<ErrorBody>),
     /// No valid API token.
     #[oai(status = 401)]
-    Unauthorized(Json<ErrorBody>),
+    Unauthorized(Json<ErrorBody>, #[oai(header = "WWW-Authenticate")] String),
     /// The token is valid but may not do this.
     #[oai(status = 403)]
     Forbidden(Json<ErrorBody>),
@@ -85,7 +85,7 @@ impl From<AppError> for ApiError {
         }
         match e {
             AppError::NotFound => ApiError::NotFound(Json(body)),
-            AppError::Unauthorized => ApiError::Unauthorized(Json(body)),
+            AppError::Unauthorized => ApiError::Unauthorized(Json(body), "Bearer".into()),
             AppError::Forbidden(_) => ApiError::Forbidden(Json(body)),
             AppError::TooLarge(_) => ApiError::TooLarge(Json(body)),
             AppError::TooManyRequests { retry_after } => {
@@ -111,15 +111,54 @@ pub fn routes(state: &State) -> impl Endpoint + use<> {
         format!("{} API", state.config.site.name),
         env!("CARGO_PKG_VERSION"),
     )
-    .description("Read the board's published jobs and companies. Errors are `{\"error\": {\"code\", \"message\", \"fields\"}}`.")
+    .description("Read the board's published jobs and companies; with an API token (`Authorization: Bearer …`), post, change and delete your own jobs. Errors are `{\"error\": {\"code\", \"message\", \"fields\"}}`.")
     .url_prefix("/api/v1")
     .server(state.config.base_url.clone());
+    let allowed = Arc::new(Allowed::from_spec(&service.spec(), "/api"));
     let spec = service.spec_endpoint();
     Route::new()
         .nest("/v1", service)
         .at("/openapi.json", spec)
-        .around(json_errors)
+        .around(move |ep, req| json_errors(ep, req, Arc::clone(&allowed)))
         .around(cached)
+}
+
+/// The methods each documented path answers, for the `Allow` header of a 405;
+/// paths as this route sees them (the document's, less where it is mounted).
+struct Allowed(Vec<(String, String)>);
+
+impl Allowed {
+    fn from_spec(spec: &str, mount: &str) -> Allowed {
+        let spec: serde_json::Value = serde_json::from_str(spec).unwrap_or_default();
+        let mut table = Vec::new();
+        for (path, item) in spec["paths"].as_object().into_iter().flatten() {
+            let methods: Vec<&str> = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
+                .into_iter()
+                .filter(|m| {
+                    let doc = if *m == "HEAD" { "get" } else { m };
+                    item.get(doc.to_ascii_lowercase()).is_some()
+                })
+                .collect();
+            let path = path.strip_prefix(mount).unwrap_or(path);
+            table.push((path.to_string(), methods.join(", ")));
+        }
+        Allowed(table)
+    }
+
+    /// What `path` answers; `GET, HEAD` for paths outside the document.
+    fn methods(&self, path: &str) -> &str {
+        let fits = |template: &str| {
+            template.split('/').count() == path.split('/').count()
+                && template
+                    .split('/')
+                    .zip(path.split('/'))
+                    .all(|(t, p)| t == p || t.starts_with('{'))
+        };
+        self.0
+            .iter()
+            .find(|(template, _)| fits(template))
+            .map_or("GET, HEAD", |(_, methods)| methods.as_str())
+    }
 }
 
 /// What a cached API call answered when it is not a 200 to keep.
@@ -174,9 +213,14 @@ async fn cached<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Result<Response>
 
 /// Turns errors raised outside handlers (no such path, wrong method, a panic's
 /// 500) into the API's JSON error body.
-async fn json_errors<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Result<Response> {
+async fn json_errors<E: Endpoint>(
+    ep: Arc<E>,
+    req: Request,
+    allowed: Arc<Allowed>,
+) -> poem::Result<Response> {
     let method = req.method().to_string();
     let path = req.uri().path().to_string();
+    let allow = allowed.methods(req.uri().path()).to_string();
     let err = match ep.call(req).await {
         Ok(resp) => return Ok(resp.into_response()),
         Err(err) => err,
@@ -195,35 +239,46 @@ async fn json_errors<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Result<Resp
         let status = resp.status();
         return Ok(json_error(
             status,
+            None,
             status.canonical_reason().unwrap_or("error").to_string(),
+            &allow,
         ));
     }
+    let code = err.downcast_ref::<AppError>().map(AppError::code);
     let (status, _, message, id) = super::middleware::describe(&err, &method, &path);
     let message = match id {
         Some(id) => format!("{message} (reference {id})"),
+        // A missing or malformed `Authorization` header.
+        None if status == StatusCode::UNAUTHORIZED => AppError::Unauthorized.public_message(),
         None => message,
     };
-    Ok(json_error(status, message))
+    Ok(json_error(status, code, message, &allow))
 }
 
-/// The API's error body for a status.
-fn json_error(status: StatusCode, message: String) -> Response {
-    let code = match status {
+/// The API's error body for a status (`code` when known, else one for the
+/// status); `allow` lists the path's methods for a 405.
+fn json_error(status: StatusCode, code: Option<&str>, message: String, allow: &str) -> Response {
+    let code = code.unwrap_or(match status {
         StatusCode::NOT_FOUND => "not_found",
         StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
         StatusCode::BAD_REQUEST => "bad_request",
         StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
         StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
         StatusCode::UNPROCESSABLE_ENTITY => "invalid_input",
+        StatusCode::UNAUTHORIZED => "unauthorized",
         s if s.is_server_error() => "internal",
         _ => "error",
-    };
+    });
     let body = serde_json::json!({"error": {"code": code, "message": message, "fields": {}}});
     let mut resp = poem::web::Json(body).into_response();
     resp.set_status(status);
     if status == StatusCode::METHOD_NOT_ALLOWED {
+        let allow = HeaderValue::from_str(allow).unwrap_or(HeaderValue::from_static("GET, HEAD"));
+        resp.headers_mut().insert(header::ALLOW, allow);
+    }
+    if status == StatusCode::UNAUTHORIZED {
         resp.headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     }
     resp
 }
