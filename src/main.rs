@@ -71,6 +71,25 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create an API token for an account and print it once (on stdout,
+    /// alone). The account's email counts as verified from then on.
+    Create {
+        /// The account's email address.
+        #[arg(long, value_name = "E")]
+        email: String,
+        /// A name to tell the token apart in the dashboard.
+        #[arg(long, value_name = "N", default_value = "cli")]
+        name: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -164,6 +183,17 @@ fn run(cli: Cli) -> Result<(), AppError> {
         demo: false,
     });
     match command {
+        Command::Token {
+            command: TokenCommand::Create { email, name },
+        } => {
+            let config = load_config(&cli, None)?;
+            let db = Db::open(&config.db_path())?;
+            let token =
+                jobboard::accounts::cli::create_token(&db, &config, email, name, clock.unix());
+            db.close();
+            println!("{}", token?);
+            eprintln!("API token {name:?} created for {email}; it is shown only this once.");
+        }
         Command::Admin {
             command: AdminCommand::Create { email },
         } => {

@@ -2,6 +2,7 @@
 //! and API tokens, and the pages to register, sign in and recover access.
 
 pub mod bearer;
+pub mod cli;
 pub mod pages;
 pub mod password;
 pub mod session;
