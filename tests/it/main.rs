@@ -5,6 +5,7 @@ mod common;
 mod accounts;
 mod admin;
 mod api;
+mod api_write;
 mod assets;
 mod cli;
 mod dashboard;
