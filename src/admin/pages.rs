@@ -267,7 +267,13 @@ pub async fn job_page(
         context! {
             section => "jobs",
             job => row,
-            category => &job.category,
+            category => state
+                .config
+                .site
+                .categories
+                .iter()
+                .find(|c| c.slug == job.category)
+                .map_or(job.category.as_str(), |c| c.label.as_str()),
             job_type => job.job_type.label(),
             apply => job.apply_url.clone().or_else(|| job.apply_email.clone()),
             reason,
