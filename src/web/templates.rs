@@ -125,4 +125,3 @@ fn sentence(message: &str) -> String {
     }
     out
 }
-

@@ -25,9 +25,23 @@ async fn register_signs_in_and_sends_a_verification_link() {
     let link = mails[0].link("/verify-email").expect("a link");
     assert!(mails[0].html.contains("Verify my email"));
     assert_eq!(mails[0].subject, "Verify your email for Job Board");
-    assert!(mails[0].headers.contains("Message-ID: <"), "{}", mails[0].headers);
-    assert!(mails[0].headers.contains("Date: Fri, 27 Nov 2026 09:00:00"), "{}", mails[0].headers);
-    assert!(mails[0].headers.contains("From: \"Job Board\" <noreply@localhost>"), "{}", mails[0].headers);
+    assert!(
+        mails[0].headers.contains("Message-ID: <"),
+        "{}",
+        mails[0].headers
+    );
+    assert!(
+        mails[0].headers.contains("Date: Fri, 27 Nov 2026 09:00:00"),
+        "{}",
+        mails[0].headers
+    );
+    assert!(
+        mails[0]
+            .headers
+            .contains("From: \"Job Board\" <noreply@localhost>"),
+        "{}",
+        mails[0].headers
+    );
     let verified: i64 = app
         .scalar(
             "SELECT email_verified_at IS NOT NULL FROM users WHERE id = ?1",
