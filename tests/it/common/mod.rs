@@ -153,6 +153,52 @@ impl TestApp {
             .expect("stored")
     }
 
+    /// Adds a job owned by a user, in `status` (published now for the
+    /// board's duration when published); `fields` override a valid job.
+    pub async fn add_owned_job(&self, owner: i64, status: &str, fields: Value) -> i64 {
+        let mut job = json!({
+            "title": "Owned Role",
+            "company": {"name": "Owner Co", "website": "https://owner.example"},
+            "description": "An owned **role**.",
+            "category": "Data",
+            "job_type": "full_time",
+            "remote": ["worldwide"],
+            "apply_url": "https://owner.example/apply"
+        });
+        if let (Some(base), Some(extra)) = (job.as_object_mut(), fields.as_object()) {
+            for (k, v) in extra {
+                base.insert(k.clone(), v.clone());
+            }
+        }
+        let input: JobInput = serde_json::from_value(job).expect("job shape");
+        let new = input
+            .validate(&self.state.config.site.categories)
+            .expect("valid job");
+        let config = self.state.config.clone();
+        let now = self.clock.unix();
+        let status = jobboard::jobs::model::Status::parse(status).expect("a status");
+        let id = self
+            .state
+            .db
+            .write(move |tx| {
+                let user = jobboard::accounts::store::by_id(tx, owner)?;
+                let placement = if status == jobboard::jobs::model::Status::Published {
+                    jobboard::jobs::owned::published_now(&config, now)
+                } else {
+                    Placement {
+                        status,
+                        published_at: None,
+                        expires_at: None,
+                    }
+                };
+                jobboard::jobs::owned::create(tx, &config, &user, &new, placement, now)
+            })
+            .await
+            .expect("stored");
+        self.index();
+        id
+    }
+
     /// Writes buffered view and click counts, as `serve` does every two seconds.
     pub async fn flush_counters(&self) {
         self.state
