@@ -32,19 +32,6 @@ pub struct TokenQuery {
     token: Option<String>,
 }
 
-/// Renders a form page for this browser (with its CSRF token), never cached.
-fn form_page(
-    state: &State,
-    req: &Request,
-    template: &str,
-    status: StatusCode,
-    ctx: minijinja::Value,
-) -> Result<Response, AppError> {
-    let csrf = forms::token_for(req)?;
-    let body = state.render(template, context! { csrf, ..ctx })?;
-    Ok(web::private_html(body, status))
-}
-
 /// Sends the verification link for a user's address.
 async fn send_verification(state: &State, user_id: i64, email: &str) -> Result<(), AppError> {
     let now = state.now();
@@ -71,7 +58,7 @@ pub async fn register_page(
     Query(q): Query<NextQuery>,
 ) -> poem::Result<Response> {
     let next = safe_next(q.next.as_deref());
-    Ok(form_page(
+    Ok(forms::page(
         state,
         req,
         "accounts/register.html",
@@ -143,7 +130,7 @@ pub async fn register(
     let email = form.get("email").unwrap_or("").to_string();
     match register_user(state, req, &email, form.raw("password")).await? {
         Ok(_) => Ok(web::see_other(&next)),
-        Err(errors) => Ok(form_page(
+        Err(errors) => Ok(forms::page(
             state,
             req,
             "accounts/register.html",
@@ -160,7 +147,7 @@ pub async fn login_page(
     Query(q): Query<NextQuery>,
 ) -> poem::Result<Response> {
     let next = safe_next(q.next.as_deref());
-    Ok(form_page(
+    Ok(forms::page(
         state,
         req,
         "accounts/login.html",
@@ -228,7 +215,7 @@ pub async fn login(req: &Request, Data(state): Data<&State>, form: Form) -> poem
             session::sign_in(state, req, user_id).await?;
             Ok(web::see_other(&next))
         }
-        Err(errors) => Ok(form_page(
+        Err(errors) => Ok(forms::page(
             state,
             req,
             "accounts/login.html",
@@ -274,7 +261,7 @@ pub async fn verify_email(
             if verified { "verified" } else { "invalid" }
         }
     };
-    Ok(form_page(
+    Ok(forms::page(
         state,
         req,
         "accounts/verify_email.html",
@@ -305,7 +292,7 @@ pub async fn resend_verification(
     if !user.email_verified {
         send_verification(state, user.id, &user.email).await?;
     }
-    Ok(form_page(
+    Ok(forms::page(
         state,
         req,
         "accounts/verify_email.html",
@@ -316,7 +303,7 @@ pub async fn resend_verification(
 
 #[handler]
 pub async fn forgot_page(req: &Request, Data(state): Data<&State>) -> poem::Result<Response> {
-    Ok(form_page(
+    Ok(forms::page(
         state,
         req,
         "accounts/forgot_password.html",
@@ -339,7 +326,7 @@ pub async fn forgot(
             "email".into(),
             "Enter an email address such as name@example.com.".into(),
         );
-        return Ok(form_page(
+        return Ok(forms::page(
             state,
             req,
             "accounts/forgot_password.html",
@@ -367,7 +354,7 @@ pub async fn forgot(
             }
         });
     }
-    Ok(form_page(
+    Ok(forms::page(
         state,
         req,
         "accounts/forgot_password.html",
@@ -419,7 +406,7 @@ pub async fn reset_page(
         .read(move |c| store::peek_token(c, &lookup, Purpose::ResetPassword, now))
         .await?
         .is_some();
-    Ok(form_page(
+    Ok(forms::page(
         state,
         req,
         "accounts/reset_password.html",
@@ -449,7 +436,7 @@ pub async fn reset(req: &Request, Data(state): Data<&State>, form: Form) -> poem
         .read(move |c| store::peek_token(c, &lookup, Purpose::ResetPassword, now))
         .await?;
     let Some(owner) = owner else {
-        return Ok(form_page(
+        return Ok(forms::page(
             state,
             req,
             "accounts/reset_password.html",
@@ -461,7 +448,7 @@ pub async fn reset(req: &Request, Data(state): Data<&State>, form: Form) -> poem
     if let Some(why) = password::refuse(&new_password, &email) {
         let mut errors = FieldErrors::new();
         errors.insert("password".into(), why);
-        return Ok(form_page(
+        return Ok(forms::page(
             state,
             req,
             "accounts/reset_password.html",
@@ -488,7 +475,7 @@ pub async fn reset(req: &Request, Data(state): Data<&State>, form: Form) -> poem
             session::sign_in(state, req, user).await?;
             Ok(web::see_other("/dashboard"))
         }
-        None => Ok(form_page(
+        None => Ok(forms::page(
             state,
             req,
             "accounts/reset_password.html",

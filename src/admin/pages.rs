@@ -16,7 +16,7 @@ use crate::clock;
 use crate::error::{AppError, FieldErrors};
 use crate::jobs::form;
 use crate::jobs::model::Status;
-use crate::web::{self, State, forms};
+use crate::web::{State, forms};
 
 /// Rows per page of the job and user lists.
 pub const PER_PAGE: i64 = 50;
@@ -34,14 +34,18 @@ pub fn page(
     admin: &User,
     ctx: Value,
 ) -> Result<Response, AppError> {
-    let csrf = forms::token_for(req)?;
     let back = req
         .uri()
         .path_and_query()
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| "/admin".into());
-    let body = state.render(template, context! { csrf, admin, back, ..ctx })?;
-    Ok(web::private_html(body, status))
+    forms::page(
+        state,
+        req,
+        template,
+        status,
+        context! { admin, back, ..ctx },
+    )
 }
 
 /// A job as the admin's tables show it.

@@ -7,13 +7,13 @@ pub mod logo;
 pub mod pages;
 pub mod tokens;
 
-use minijinja::{Value, context};
+use minijinja::Value;
 use poem::http::StatusCode;
 use poem::{Request, Response, Route, get, post};
 use serde::Deserialize;
 
 use crate::error::AppError;
-use crate::web::{self, State, forms};
+use crate::web::{State, forms};
 
 /// Routes under `/dashboard`, with their full paths (nested without
 /// stripping, so handlers see the path the browser asked for).
@@ -78,8 +78,7 @@ pub fn parse_id(id: &str) -> Result<i64, AppError> {
     id.parse().map_err(|_| AppError::NotFound)
 }
 
-/// Renders a dashboard page for this browser (with its CSRF token), never
-/// cached: `status` is 200, or 422 for a refused form.
+/// Renders a dashboard page for this browser (see [`forms::page`]).
 pub fn page(
     state: &State,
     req: &Request,
@@ -87,7 +86,5 @@ pub fn page(
     status: StatusCode,
     ctx: Value,
 ) -> poem::Result<Response> {
-    let csrf = forms::token_for(req)?;
-    let body = state.render(template, context! { csrf, ..ctx })?;
-    Ok(web::private_html(body, status))
+    Ok(forms::page(state, req, template, status, ctx)?)
 }

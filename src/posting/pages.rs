@@ -40,12 +40,8 @@ fn page(
     status: StatusCode,
     ctx: Value,
 ) -> poem::Result<Response> {
-    let csrf = forms::token_for(req)?;
-    let body = state.render(
-        template,
-        context! { csrf, pricing => pricing(state), ..ctx },
-    )?;
-    Ok(web::private_html(body, status))
+    let ctx = context! { pricing => pricing(state), ..ctx };
+    Ok(forms::page(state, req, template, status, ctx)?)
 }
 
 /// The job form (new, refused, or a draft being edited).

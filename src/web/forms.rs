@@ -83,6 +83,20 @@ pub fn verify(req: &Request, submitted: Option<&str>) -> Result<(), AppError> {
     }
 }
 
+/// Renders a page for one browser: its CSRF token (as `csrf`) added to the
+/// context, never cached; `status` is 200, or 422 for a refused form.
+pub fn page(
+    state: &State,
+    req: &Request,
+    template: &str,
+    status: poem::http::StatusCode,
+    ctx: minijinja::Value,
+) -> Result<poem::Response, AppError> {
+    let csrf = token_for(req)?;
+    let body = state.render(template, minijinja::context! { csrf, ..ctx })?;
+    Ok(super::private_html(body, status))
+}
+
 /// A posted urlencoded form whose CSRF token and honeypot were checked.
 #[derive(Debug, Default, Clone)]
 pub struct Form {
