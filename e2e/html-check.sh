@@ -28,6 +28,7 @@ cat > "$WORK/extra.jsonl" <<'JSON'
 JSON
 "$BIN" --data-dir "$DATA" import "$WORK/extra.jsonl" 2>/dev/null
 "$BIN" --data-dir "$DATA" import tests/data/openings-sample.jsonl 2>/dev/null
+echo 'copper lantern beside the river' | "$BIN" --data-dir "$DATA" admin create --email admin@html-check.example >/dev/null 2>&1
 
 JOBBOARD_BASE_URL="$BASE" "$BIN" --data-dir "$DATA" serve --listen "127.0.0.1:$PORT" 2>"$WORK/serve.log" &
 PID=$!
@@ -104,6 +105,25 @@ page post-preview 200 "$BASE/post/$ID/preview"
 form post-submitted 303 "/post/$ID/submit"
 page post-done 200 "$BASE/post/$ID/done"
 page dashboard 200 "$BASE/dashboard"
+page dashboard-company 200 "$BASE/dashboard/company"
+page dashboard-tokens 200 "$BASE/dashboard/tokens"
+form dashboard-token-created 200 /dashboard/tokens name=html-check
+page dashboard-edit 200 "$BASE/dashboard/jobs/$ID/edit"
+form dashboard-edit-refused 422 "/dashboard/jobs/$ID/edit" title=
+page dashboard-delete 200 "$BASE/dashboard/jobs/$ID/delete"
+
+# The admin pages, signed in as the admin made above.
+JAR="$WORK/admin-cookies.txt"
+page admin-login 200 "$BASE/login"
+CSRF=$(grep -o 'name="csrf_token" value="[0-9a-f]*"' "$WORK/pages/admin-login.html" | head -1 | sed 's/.*value="//; s/"//')
+form admin-signed-in 303 /login email=admin@html-check.example "password=copper lantern beside the river"
+page admin 200 "$BASE/admin"
+page admin-jobs 200 "$BASE/admin/jobs?status=published"
+page admin-users 200 "$BASE/admin/users"
+page admin-job 200 "$BASE/admin/jobs/$ID"
+page admin-edit 200 "$BASE/admin/jobs/$ID/edit"
+form admin-reject-refused 422 "/admin/jobs/$ID/reject" reason=
+rm -f "$WORK/pages/admin-login.html" "$WORK/pages/admin-signed-in.html"
 rm -f "$WORK/pages/post-registered.html" "$WORK/pages/post-submitted.html"
 
 java -Dnu.validator.servlet.allow-forbidden-hosts=true -jar "$VNU" --errors-only --also-check-css "$WORK"/pages/*.html
