@@ -174,13 +174,14 @@ pub fn refresh_hidden(
     require_verified: bool,
     now: i64,
 ) -> Result<usize, AppError> {
+    // Users first (CROSS JOIN fixes the order), then each one's jobs through
+    // their index: a board of imported jobs with few owners is not scanned.
     let mut stmt = conn.prepare_cached(
-        "UPDATE jobs SET hidden = h.should, updated_at = ?3 \
-         FROM (SELECT u.id AS uid, \
-                 (u.disabled_at IS NOT NULL OR (?2 AND u.email_verified_at IS NULL)) AS should \
-               FROM users u WHERE ?1 IS NULL OR u.id = ?1) AS h \
-         WHERE jobs.owner_id = h.uid AND jobs.hidden != h.should \
-         RETURNING jobs.id",
+        "UPDATE jobs SET hidden = NOT hidden, updated_at = ?3 WHERE id IN ( \
+           SELECT j.id FROM users u CROSS JOIN jobs j ON j.owner_id = u.id \
+           WHERE (?1 IS NULL OR u.id = ?1) \
+             AND j.hidden != (u.disabled_at IS NOT NULL OR (?2 AND u.email_verified_at IS NULL))) \
+         RETURNING id",
     )?;
     let ids: Vec<i64> = stmt
         .query_map(params![owner, require_verified, now], |r| r.get(0))?

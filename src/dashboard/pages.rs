@@ -61,6 +61,7 @@ pub async fn index(
                 status => job.status.as_str(),
                 live => job.is_live(now),
                 hidden => job.hidden,
+                rejection_reason => (job.status == crate::jobs::model::Status::Rejected).then_some(job.rejection_reason.as_deref()).flatten(),
                 views => job.views,
                 apply_clicks => job.apply_clicks,
                 expires_at => job.expires_at.map(crate::clock::human_date),

@@ -269,6 +269,8 @@ pub struct Job {
     /// Published but kept from the public: its owner is disabled, or
     /// unverified while verified email is required.
     pub hidden: bool,
+    /// Why an admin rejected it (status `rejected`).
+    pub rejection_reason: Option<String>,
 }
 
 impl Job {

@@ -14,7 +14,7 @@ macro_rules! columns {
      j.salary_min, j.salary_max, j.salary_currency, j.salary_period, \
      j.apply_url, j.apply_email, j.featured, j.status, j.published_at, j.expires_at, \
      j.created_at, j.updated_at, j.views, j.apply_clicks, \
-     c.id, c.name, c.slug, c.website, c.logo_url, j.owner_id, j.hidden"
+     c.id, c.name, c.slug, c.website, c.logo_url, j.owner_id, j.hidden, j.rejection_reason"
     };
 }
 
@@ -103,6 +103,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Job> {
         },
         owner_id: r.get(30)?,
         hidden: r.get(31)?,
+        rejection_reason: r.get(32)?,
     })
 }
 

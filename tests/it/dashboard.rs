@@ -339,9 +339,20 @@ async fn an_edited_rejected_job_goes_back_to_review() {
     let id = live_job(&app, ana, "Lighthouse Keeper").await;
     app.state
         .db
-        .write(move |tx| Ok(tx.execute("UPDATE jobs SET status = 'rejected' WHERE id = ?1", [id])?))
+        .write(move |tx| {
+            Ok(tx.execute(
+                "UPDATE jobs SET status = 'rejected', rejection_reason = 'No salary range given' \
+                 WHERE id = ?1",
+                [id],
+            )?)
+        })
         .await
         .expect("rejected");
+    let listed = b.get("/dashboard").await;
+    assert!(
+        listed.body.contains("Reason: No salary range given"),
+        "the owner sees why"
+    );
     let done = b
         .post(
             &format!("/dashboard/jobs/{id}/edit"),
