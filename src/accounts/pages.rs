@@ -97,6 +97,12 @@ pub async fn register_user(
         state.config.limits.register_per_ip,
         now,
     )?;
+    state.limits.hit(
+        "register_account",
+        &store::normalise_email(email),
+        state.config.limits.register_per_ip,
+        now,
+    )?;
     let errors = check_new_account(email, password_text);
     if !errors.is_empty() {
         return Ok(Err(errors));

@@ -298,6 +298,23 @@ async fn registration_and_resets_are_limited_per_ip() {
             .status,
         429
     );
+    // Per address too: the same email tried from many IPs.
+    for ip in ["10.0.2.2", "10.0.2.3"] {
+        let page = Browser::new(&app, ip)
+            .post(
+                "/register",
+                &[("email", "same@example.com"), ("password", "x")],
+            )
+            .await;
+        assert_eq!(page.status, 422, "{ip}");
+    }
+    let page = Browser::new(&app, "10.0.2.4")
+        .post(
+            "/register",
+            &[("email", "same@example.com"), ("password", "x")],
+        )
+        .await;
+    assert_eq!(page.status, 429);
 }
 
 #[tokio::test]
