@@ -330,7 +330,7 @@ pub async fn upload_logo(
         })
         .await?;
     if let Some(old) = old.filter(|old| *old != url) {
-        logo::remove(data_dir, &old).await;
+        logo::remove(data_dir, company_id, &old).await;
     }
     Ok(web::see_other("/dashboard/company?done=logo"))
 }

@@ -87,11 +87,14 @@ pub async fn store(data_dir: &Path, company_id: i64, png: Vec<u8>) -> Result<Str
     Ok(format!("/{}/logos/{name}", uploads::DIR))
 }
 
-/// Removes a replaced logo's file, if it is one of ours; a failure is only
-/// logged (the page no longer links to it).
-pub async fn remove(data_dir: &Path, url: &str) {
+/// Removes a company's replaced logo file: only a file made for this company
+/// (`{company_id}-…`), whatever its `logo_url` says. A failure is only logged
+/// (the page no longer links to it).
+pub async fn remove(data_dir: &Path, company_id: i64, url: &str) {
+    let own = format!("{company_id}-");
     let Some(path) = url
         .strip_prefix("/uploads/logos/")
+        .filter(|name| name.starts_with(&own))
         .and_then(|name| uploads::resolve(data_dir, &format!("logos/{name}")))
     else {
         return;

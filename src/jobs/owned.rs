@@ -61,7 +61,13 @@ pub fn company_for(
             Ok(id)
         }
         None => {
-            let id = companies::create_unique(conn, input, now)?;
+            // A logo comes only from an upload to the profile: a URL in the
+            // input could point at another company's file.
+            let input = CompanyInput {
+                logo_url: None,
+                ..input.clone()
+            };
+            let id = companies::create_unique(conn, &input, now)?;
             accounts::set_company(conn, user.id, id, now)?;
             Ok(id)
         }

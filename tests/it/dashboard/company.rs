@@ -2,6 +2,8 @@
 
 use std::io::Cursor;
 
+use jobboard::clock::Clock;
+
 use super::{employer, live_job};
 use crate::common::TestApp;
 use crate::common::browser::{Browser, Page};
@@ -260,4 +262,51 @@ async fn uploads_serve_only_files_inside_their_folder() {
     ] {
         assert_eq!(app.get(path).await.0.status().as_u16(), 404, "{path}");
     }
+}
+
+/// Another employer naming someone's logo file as their own, then uploading
+/// a logo of their own, must neither show nor remove the other's file.
+#[tokio::test]
+async fn another_employers_logo_can_be_neither_claimed_nor_removed() {
+    let app = TestApp::new();
+    let (ana, alice) = employer(&app, "ana@harbour.example", "10.8.0.30").await;
+    with_profile(&alice).await;
+    assert_eq!(upload(&alice, &png(64, 64)).await.status, 303);
+    let alices = logo_url(&app, company_id(&app, ana).await)
+        .await
+        .expect("a logo");
+
+    let (bob, b) = employer(&app, "bob@pirates.example", "10.8.0.31").await;
+    let now = app.clock.unix();
+    let (_, token) = app
+        .state
+        .db
+        .write(move |tx| jobboard::accounts::store::create_api_token(tx, bob, "t", now))
+        .await
+        .expect("token");
+    let posted = app
+        .http
+        .post("/api/v1/jobs")
+        .header("authorization", format!("Bearer {token}"))
+        .content_type("application/json")
+        .body(
+            serde_json::json!({
+                "title": "Deckhand", "company_name": "Pirate Co",
+                "company_logo_url": alices, "description": "Arr.",
+                "category": "Other", "job_type": "contract",
+                "apply_url": "https://pirates.example"
+            })
+            .to_string(),
+        )
+        .send()
+        .await;
+    assert_eq!(posted.0.status().as_u16(), 201);
+    let bobs_company = company_id(&app, bob).await;
+    assert_eq!(logo_url(&app, bobs_company).await, None, "not claimed");
+    assert_eq!(upload(&b, &png(32, 32)).await.status, 303);
+    assert_eq!(
+        app.get(&alices).await.0.status().as_u16(),
+        200,
+        "Alice's file is still there"
+    );
 }
