@@ -92,7 +92,9 @@ pub fn list(conn: &Connection, limit: i64, offset: i64) -> Result<Vec<(User, i64
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// Sets a new password and ends every session of the user.
+/// Sets a new password, ends every session of the user and revokes their
+/// API tokens: whoever had the account before the reset (someone who
+/// registered another's address, say) keeps no way in.
 pub fn set_password(conn: &Connection, user_id: i64, hash: &str, now: i64) -> Result<(), AppError> {
     let changed = conn
         .prepare_cached("UPDATE users SET password_hash = ?2, updated_at = ?3 WHERE id = ?1")?
@@ -101,6 +103,10 @@ pub fn set_password(conn: &Connection, user_id: i64, hash: &str, now: i64) -> Re
         return Err(AppError::NotFound);
     }
     end_sessions(conn, user_id)?;
+    conn.prepare_cached(
+        "UPDATE api_tokens SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL",
+    )?
+    .execute(params![user_id, now])?;
     Ok(())
 }
 
@@ -565,6 +571,7 @@ mod tests {
             .expect("insert")
             .expect("new");
         let s1 = create_session(&c, user, 0).expect("session");
+        let (_, token) = create_api_token(&c, user, "before the reset", 0).expect("token");
         assert!(session_user(&c, &s1, 1).expect("q").is_some());
         assert!(
             session_user(&c, &s1, SESSION_SECONDS).expect("q").is_none(),
@@ -574,6 +581,10 @@ mod tests {
         assert!(
             session_user(&c, &s1, 3).expect("q").is_none(),
             "ended by the reset"
+        );
+        assert!(
+            api_token_user(&c, &token).expect("q").is_none(),
+            "revoked by the reset"
         );
         let s2 = create_session(&c, user, 4).expect("session");
         set_disabled(&c, user, true, false, 5).expect("disable");
