@@ -177,9 +177,11 @@ pub async fn authenticate(
     state
         .limits
         .hit("login_ip", &client_ip(req), limits.login_per_ip, now)?;
+    // Every attempt counts before the (slow) check, and a success clears the
+    // count: guesses sent at once cannot all pass while the first is hashed.
     state
         .limits
-        .check("login_account", &account, limits.login_per_account, now)?;
+        .hit("login_account", &account, limits.login_per_account, now)?;
     let lookup = account.clone();
     let found = state.db.read(move |c| store::by_email(c, &lookup)).await?;
     let (user, hash) = match found {
@@ -202,9 +204,6 @@ pub async fn authenticate(
             Ok(Err(errors))
         }
         _ => {
-            state
-                .limits
-                .record("login_account", &account, limits.login_per_account, now);
             let mut errors = FieldErrors::new();
             errors.insert("_form".into(), "The email or password is not right.".into());
             Ok(Err(errors))

@@ -14,8 +14,9 @@ use poem::Request;
 use crate::config::Rate;
 use crate::error::AppError;
 
-/// Entries kept before expired windows are swept out.
-const SWEEP_AT: usize = 50_000;
+/// Entries kept at most: past this, ended windows are dropped, then the
+/// oldest, down to half. (An entry is ~60 bytes: the cap is a few MB.)
+const MAX_ENTRIES: usize = 50_000;
 
 #[derive(Debug, Clone, Copy)]
 struct Window {
@@ -23,11 +24,23 @@ struct Window {
     count: u32,
 }
 
+/// A counter's key: the scope and a digest of the key, so a long key (an
+/// email field of 200 KB) costs no more memory than a short one.
+type Key = (&'static str, [u8; 16]);
+
+fn key(scope: &'static str, key: &str) -> Key {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(key.as_bytes());
+    let mut short = [0u8; 16];
+    short.copy_from_slice(&digest[..16]);
+    (scope, short)
+}
+
 /// The counters of every limit.
 #[derive(Debug)]
 pub struct Limiter {
     enabled: bool,
-    windows: Mutex<HashMap<(&'static str, String), Window>>,
+    windows: Mutex<HashMap<Key, Window>>,
 }
 
 impl Limiter {
@@ -38,23 +51,10 @@ impl Limiter {
         }
     }
 
-    /// Counts one attempt; refuses it (with the seconds to wait) when the
-    /// window is already full.
+    /// Counts one attempt, refusing it (with the seconds to wait) when the
+    /// window is already full. Checking and counting happen under one lock,
+    /// so attempts sent at once cannot all slip past the check.
     pub fn hit(
-        &self,
-        scope: &'static str,
-        key: &str,
-        rate: Rate,
-        now: i64,
-    ) -> Result<(), AppError> {
-        self.check(scope, key, rate, now)?;
-        self.record(scope, key, rate, now);
-        Ok(())
-    }
-
-    /// Refuses when the window is full, without counting (for limits that
-    /// count only failures, such as wrong passwords).
-    pub fn check(
         &self,
         scope: &'static str,
         key: &str,
@@ -64,49 +64,68 @@ impl Limiter {
         if !self.enabled {
             return Ok(());
         }
-        let windows = self.lock();
-        if let Some(w) = windows.get(&(scope, key.to_string())) {
-            let end = w.start + rate.window.as_secs() as i64;
-            if now < end && w.count >= rate.count {
-                return Err(AppError::TooManyRequests {
-                    retry_after: (end - now).max(1) as u64,
-                });
-            }
-        }
-        Ok(())
-    }
-
-    /// Counts one attempt (a failure, for failure-only limits).
-    pub fn record(&self, scope: &'static str, key: &str, rate: Rate, now: i64) {
-        if !self.enabled {
-            return;
-        }
-        let window = rate.window.as_secs() as i64;
         let mut windows = self.lock();
-        if windows.len() >= SWEEP_AT {
-            // Windows are at most a day long: anything older is over.
-            windows.retain(|_, w| now - w.start < 86_400);
-        }
-        let w = windows.entry((scope, key.to_string())).or_insert(Window {
-            start: now,
-            count: 0,
-        });
-        if now >= w.start + window {
-            *w = Window {
-                start: now,
-                count: 0,
-            };
-        }
-        w.count = w.count.saturating_add(1);
+        refuse_if_full(&windows, scope, key, rate, now)?;
+        count(&mut windows, scope, key, rate, now);
+        Ok(())
     }
 
     /// Forgets a key's count (a successful sign-in clears its failures).
     pub fn clear(&self, scope: &'static str, key: &str) {
-        self.lock().remove(&(scope, key.to_string()));
+        self.lock().remove(&self::key(scope, key));
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(&'static str, String), Window>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Key, Window>> {
         self.windows.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+fn refuse_if_full(
+    windows: &HashMap<Key, Window>,
+    scope: &'static str,
+    k: &str,
+    rate: Rate,
+    now: i64,
+) -> Result<(), AppError> {
+    if let Some(w) = windows.get(&key(scope, k)) {
+        let end = w.start + rate.window.as_secs() as i64;
+        if now < end && w.count >= rate.count {
+            return Err(AppError::TooManyRequests {
+                retry_after: (end - now).max(1) as u64,
+            });
+        }
+    }
+    Ok(())
+}
+
+fn count(windows: &mut HashMap<Key, Window>, scope: &'static str, k: &str, rate: Rate, now: i64) {
+    if windows.len() >= MAX_ENTRIES {
+        shrink(windows, now);
+    }
+    let window = rate.window.as_secs() as i64;
+    let w = windows.entry(key(scope, k)).or_insert(Window {
+        start: now,
+        count: 0,
+    });
+    if now >= w.start + window {
+        *w = Window {
+            start: now,
+            count: 0,
+        };
+    }
+    w.count = w.count.saturating_add(1);
+}
+
+/// Drops windows that have surely ended (none is longer than a day), then the
+/// oldest until half the cap is left.
+fn shrink(windows: &mut HashMap<Key, Window>, now: i64) {
+    windows.retain(|_, w| now - w.start < 86_400);
+    if windows.len() > MAX_ENTRIES / 2 {
+        let mut starts: Vec<i64> = windows.values().map(|w| w.start).collect();
+        let cut = starts.len() - MAX_ENTRIES / 2;
+        let (_, nth, _) = starts.select_nth_unstable(cut);
+        let threshold = *nth;
+        windows.retain(|_, w| w.start > threshold);
     }
 }
 
@@ -124,13 +143,19 @@ pub fn client_ip(req: &Request) -> String {
             .and_then(|v| v.rsplit(',').next())
             .and_then(|v| v.trim().parse::<IpAddr>().ok())
     };
-    match peer {
-        Some(ip) if !ip.is_loopback() => ip.to_string(),
+    let ip = match peer {
+        Some(ip) if !ip.is_loopback() => Some(ip),
         // A local proxy, or the test client (no socket): trust the header.
-        _ => forwarded()
-            .or(peer)
-            .map(|ip| ip.to_string())
-            .unwrap_or_else(|| "unknown".into()),
+        _ => forwarded().or(peer),
+    };
+    match ip.map(|ip| ip.to_canonical()) {
+        // One IPv6 subscriber usually holds a whole /64: count it as one.
+        Some(IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        Some(ip) => ip.to_string(),
+        None => "unknown".into(),
     }
 }
 
@@ -164,15 +189,34 @@ mod tests {
     }
 
     #[test]
-    fn failure_only_limits_and_clearing() {
+    fn clearing_forgives() {
         let l = Limiter::new(true);
         let r = rate(2, 900);
-        l.check("login_account", "a@x", r, 0).expect("fresh");
-        l.record("login_account", "a@x", r, 0);
-        l.record("login_account", "a@x", r, 1);
-        assert!(l.check("login_account", "a@x", r, 2).is_err());
+        l.hit("login_account", "a@x", r, 0).expect("first");
+        l.hit("login_account", "a@x", r, 1).expect("second");
+        assert!(l.hit("login_account", "a@x", r, 2).is_err());
         l.clear("login_account", "a@x");
-        l.check("login_account", "a@x", r, 3).expect("cleared");
+        l.hit("login_account", "a@x", r, 3).expect("cleared");
+    }
+
+    #[test]
+    fn the_table_stays_bounded() {
+        let l = Limiter::new(true);
+        let r = rate(5, 60);
+        for i in 0..(MAX_ENTRIES + 10) {
+            l.hit(
+                "login_account",
+                &format!("user{i}@example.com"),
+                r,
+                i as i64 / 100,
+            )
+            .expect("new key");
+        }
+        assert!(l.lock().len() <= MAX_ENTRIES / 2 + 11, "{}", l.lock().len());
+        // A huge key costs one entry like any other.
+        l.hit("login_account", &"x".repeat(200_000), r, 1000)
+            .expect("new key");
+        assert!(l.lock().keys().all(|(_, k)| k.len() == 16));
     }
 
     #[test]

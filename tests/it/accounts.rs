@@ -480,3 +480,51 @@ async fn read_only_pages_set_no_cookie_and_form_pages_are_not_cached() {
     // The second form page reuses the cookie.
     assert!(b.get("/register").await.set_cookies().is_empty());
 }
+
+#[tokio::test]
+async fn guesses_sent_at_once_cannot_pass_the_account_limit() {
+    let app = TestApp::with_env(&[("JOBBOARD_LIMITS_LOGIN_PER_ACCOUNT", "3/15m")]);
+    app.create_user("ana@example.com", false).await;
+    let browsers: Vec<Browser> = (0..12)
+        .map(|i| Browser::new(&app, &format!("10.0.7.{i}")))
+        .collect();
+    for b in &browsers {
+        b.csrf().await;
+    }
+    let guesses = browsers.iter().map(|b| {
+        b.post(
+            "/login",
+            &[
+                ("email", "ana@example.com"),
+                ("password", "guess guess guess"),
+            ],
+        )
+    });
+    let answers = futures_util::future::join_all(guesses).await;
+    let checked = answers.iter().filter(|p| p.status == 422).count();
+    let refused = answers.iter().filter(|p| p.status == 429).count();
+    assert_eq!(
+        (checked, refused),
+        (3, 9),
+        "only three guesses were checked"
+    );
+}
+
+#[tokio::test]
+async fn ipv6_clients_share_their_64_for_limits() {
+    let app = TestApp::with_env(&[("JOBBOARD_LIMITS_LOGIN_PER_IP", "2/1m")]);
+    for (i, ip) in ["2001:db8:1:2::a", "2001:db8:1:2::b"].iter().enumerate() {
+        let page = Browser::new(&app, ip)
+            .post("/login", &[("email", "x@example.com"), ("password", "y")])
+            .await;
+        assert_eq!(page.status, 422, "attempt {i}");
+    }
+    let same_64 = Browser::new(&app, "2001:db8:1:2:ffff::1")
+        .post("/login", &[("email", "x@example.com"), ("password", "y")])
+        .await;
+    assert_eq!(same_64.status, 429);
+    let other_64 = Browser::new(&app, "2001:db8:1:3::1")
+        .post("/login", &[("email", "x@example.com"), ("password", "y")])
+        .await;
+    assert_eq!(other_64.status, 422);
+}
