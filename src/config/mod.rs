@@ -488,6 +488,20 @@ impl Raw {
                 "is above 0, which needs stripe.secret_key and stripe.webhook_secret",
             ));
         }
+        if paid {
+            // Until Stripe Checkout is built, a price would let jobs go live
+            // unpaid: refuse it rather than give posts away.
+            let key = if posting.price_cents > 0 {
+                "posting.price_cents"
+            } else {
+                "posting.featured_price_cents"
+            };
+            return Err(self.err(
+                key,
+                "is above 0, but paid posting is not available in this version yet: \
+                 leave it at 0 (free posting)",
+            ));
+        }
 
         let transport = match self.get("mail.transport").trim() {
             "file" => MailTransport::File,
@@ -629,6 +643,19 @@ mod tests {
 
     #[test]
     fn price_without_stripe_is_an_error() {
+        let e = load(
+            &[
+                ("JOBBOARD_POSTING_PRICE_CENTS", "5000"),
+                ("JOBBOARD_STRIPE_SECRET_KEY", "sk_test_x"),
+                ("JOBBOARD_STRIPE_WEBHOOK_SECRET", "whsec_x"),
+            ],
+            &[],
+        )
+        .expect_err("not yet available");
+        assert!(
+            e.to_string().contains("not available in this version yet"),
+            "{e}"
+        );
         let e = load(&[("JOBBOARD_POSTING_PRICE_CENTS", "5000")], &[]).expect_err("no keys");
         assert!(e.to_string().contains("posting.price_cents"), "{e}");
         assert!(
