@@ -212,9 +212,17 @@ pub fn set_featured(conn: &Connection, id: i64, featured: bool, now: i64) -> Res
     queued(conn, changed, id, now)
 }
 
-/// Ends a job now: status `expired`, expiring at `now`.
+/// Ends a published job now: status `expired`, expiring at `now`. Any other
+/// job is refused: expiring a draft or a rejected job would give it a public
+/// page, and its owner a renewal straight to live.
 pub fn expire(conn: &Connection, id: i64, now: i64) -> Result<(), AppError> {
     let job = jobs::get(conn, id)?;
+    if job.status != Status::Published {
+        return Err(AppError::BadRequest(format!(
+            "Only a published job can be expired; this one is {}.",
+            job.status.as_str().replace('_', " ")
+        )));
+    }
     let placement = Placement {
         status: Status::Expired,
         published_at: job.published_at,
@@ -233,6 +241,32 @@ fn queued(conn: &Connection, changed: usize, id: i64, now: i64) -> Result<(), Ap
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_published_jobs_expire() {
+        let mut c = Connection::open_in_memory().expect("open");
+        crate::db::migrations::migrate(&mut c).expect("migrate");
+        let input: crate::jobs::input::JobInput = serde_json::from_value(serde_json::json!({
+            "title": "Waiting", "company": {"name": "Acme"}, "description": "x",
+            "category": "Other", "job_type": "contract", "apply_url": "https://a.example"
+        }))
+        .expect("shape");
+        let categories = crate::config::Config::for_data_dir(std::path::Path::new("/tmp/x"))
+            .site
+            .categories;
+        let job = input.validate(&categories).expect("valid");
+        let pending = Placement {
+            status: Status::PendingReview,
+            published_at: None,
+            expires_at: None,
+        };
+        let id = crate::jobs::create(&c, &job, pending, 10).expect("stored");
+        assert!(matches!(expire(&c, id, 20), Err(AppError::BadRequest(_))));
+        assert_eq!(
+            jobs::get(&c, id).expect("job").status,
+            Status::PendingReview
+        );
+    }
     use crate::jobs::input::JobInput;
 
     fn db() -> Connection {

@@ -95,12 +95,10 @@ pub async fn edit(
     let now = state.now();
     let id = job.id;
     let user_id = user.id;
+    let config = state.config.clone();
     let back_to_review = state
         .db
-        .write(move |tx| {
-            owned::update(tx, &user, id, &new, now)?;
-            owned::resubmit_if_rejected(tx, user_id, id, now)
-        })
+        .write(move |tx| owned::update(tx, &config, &user, id, &new, now))
         .await?;
     if back_to_review {
         owned::notify_if_pending(state, id).await?;

@@ -261,16 +261,19 @@ impl JobsApi {
     ) -> Result<Json<JobJson>, ApiError> {
         let user = auth.user(state).await?;
         let (id, now, config) = (id.0, state.now(), Arc::clone(&state.config));
-        let job = state
+        let (job, to_review) = state
             .db
             .write(move |tx| {
                 let mut shape = input_shape(&owned::get(tx, user.id, id)?);
                 merge(&mut shape, body.0);
                 let new_job = to_input(shape)?.validate(&config.site.categories)?;
-                owned::update(tx, &user, id, &new_job, now)?;
-                owned::get(tx, user.id, id)
+                let to_review = owned::update(tx, &config, &user, id, &new_job, now)?;
+                Ok((owned::get(tx, user.id, id)?, to_review))
             })
             .await?;
+        if to_review {
+            owned::notify_if_pending(state, id).await?;
+        }
         Ok(Json(JobJson::new(&job, &state.config.base_url)))
     }
 

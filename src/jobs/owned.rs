@@ -110,18 +110,33 @@ pub fn list(conn: &Connection, user_id: i64) -> Result<Vec<Job>, AppError> {
     store::by_owner(conn, user_id)
 }
 
-/// Replaces the content of one of the owner's jobs; its status stays (a live
-/// job stays live) and the change reaches search through the queue.
+/// Replaces the content of one of the owner's jobs; the change reaches
+/// search through the queue. A live job stays live, unless the board requires
+/// approval: then an edit goes back to review, as does an edited rejected job
+/// (an admin turned it down, so an admin looks again). Returns whether it went
+/// to review (callers tell the admins).
 pub fn update(
     conn: &Connection,
+    config: &Config,
     user: &User,
     id: i64,
     job: &NewJob,
     now: i64,
-) -> Result<(), AppError> {
-    get(conn, user.id, id)?;
+) -> Result<bool, AppError> {
+    let before = get(conn, user.id, id)?;
     let company_id = company_for(conn, user, &job.company, now)?;
-    store::update(conn, id, job, company_id, now)
+    store::update(conn, id, job, company_id, now)?;
+    let to_review = before.status == Status::Rejected
+        || (before.status == Status::Published && config.posting.require_approval);
+    if to_review {
+        let placement = Placement {
+            status: Status::PendingReview,
+            published_at: None,
+            expires_at: None,
+        };
+        store::set_placement(conn, id, placement, now)?;
+    }
+    Ok(to_review)
 }
 
 /// Soft-deletes one of the owner's jobs.
@@ -266,28 +281,6 @@ pub fn duplicate(conn: &Connection, user_id: i64, id: i64, now: i64) -> Result<i
     let copy = conn.last_insert_rowid();
     crate::search::queue::enqueue(conn, copy, now)?;
     Ok(copy)
-}
-
-/// After its owner edits a rejected job: back to the review queue (an admin
-/// turned it down, so an admin looks again, whether or not the board
-/// requires approval). Returns whether it moved.
-pub fn resubmit_if_rejected(
-    conn: &Connection,
-    user_id: i64,
-    id: i64,
-    now: i64,
-) -> Result<bool, AppError> {
-    let job = get(conn, user_id, id)?;
-    if job.status != Status::Rejected {
-        return Ok(false);
-    }
-    let placement = Placement {
-        status: Status::PendingReview,
-        published_at: None,
-        expires_at: None,
-    };
-    store::set_placement(conn, id, placement, now)?;
-    Ok(true)
 }
 
 #[cfg(test)]
@@ -456,16 +449,23 @@ mod tests {
     }
 
     #[test]
-    fn an_edited_rejected_job_goes_back_to_review() {
+    fn edits_go_to_review_when_rejected_or_when_approval_is_required() {
         let c = db();
+        let mut cfg = config();
         let ana = user(&c, "ana@example.com");
         let id = job_in(&c, &ana, live_until(NOW + 20 * DAY));
-        assert!(!resubmit_if_rejected(&c, ana.id, id, NOW).expect("live"));
-        assert_eq!(status(&c, id), Status::Published);
+        let edit = new_job("Rust Engineer (edited)");
+        assert!(!update(&c, &cfg, &ana, id, &edit, NOW).expect("live"));
+        assert_eq!(status(&c, id), Status::Published, "a live job stays live");
         c.execute("UPDATE jobs SET status = 'rejected' WHERE id = ?1", [id])
             .expect("rejected");
-        assert!(resubmit_if_rejected(&c, ana.id, id, NOW).expect("moved"));
+        assert!(update(&c, &cfg, &ana, id, &edit, NOW).expect("moved"));
         assert_eq!(status(&c, id), Status::PendingReview);
+        // With approval required, an approved job's edit is looked at again.
+        cfg.posting.require_approval = true;
+        let live = job_in(&c, &ana, live_until(NOW + 20 * DAY));
+        assert!(update(&c, &cfg, &ana, live, &edit, NOW).expect("moved"));
+        assert_eq!(status(&c, live), Status::PendingReview);
     }
 
     #[test]
@@ -485,7 +485,7 @@ mod tests {
             Err(AppError::NotFound)
         ));
         assert!(matches!(
-            resubmit_if_rejected(&c, bob.id, id, NOW),
+            update(&c, &cfg, &bob, id, &new_job("Mine"), NOW),
             Err(AppError::NotFound)
         ));
         assert!(matches!(

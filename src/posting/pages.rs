@@ -297,9 +297,10 @@ pub async fn edit(
     };
     let now = state.now();
     let id = job.id;
+    let config = state.config.clone();
     state
         .db
-        .write(move |tx| owned::update(tx, &user, id, &new, now))
+        .write(move |tx| owned::update(tx, &config, &user, id, &new, now))
         .await?;
     Ok(web::see_other(&format!("/post/{id}/preview")))
 }

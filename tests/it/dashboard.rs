@@ -473,3 +473,34 @@ async fn actions_without_a_token_or_a_session_are_refused() {
         Status::Published
     );
 }
+
+#[tokio::test]
+async fn with_approval_required_an_edit_of_a_live_job_is_reviewed_again() {
+    let app = TestApp::with_env(&[("JOBBOARD_POSTING_REQUIRE_APPROVAL", "true")]);
+    app.create_user("admin@board.example", true).await;
+    let (ana, b) = employer(&app, "ana@harbour.example", "10.8.0.40").await;
+    let id = live_job(&app, ana, "Lighthouse Keeper").await;
+    let done = b
+        .post(
+            &format!("/dashboard/jobs/{id}/edit"),
+            &pairs(&job_form("Lighthouse Keeper, now with spam")),
+        )
+        .await;
+    assert_eq!(done.location(), Some("/dashboard?done=review"));
+    assert_eq!(
+        stored(&app, id).await.expect("job").status,
+        Status::PendingReview
+    );
+    app.index();
+    assert_eq!(
+        b.get(&format!("/jobs/{id}")).await.status,
+        404,
+        "off the board"
+    );
+    assert!(
+        app.emails()
+            .iter()
+            .any(|m| m.to == "admin@board.example" && m.subject.contains("now with spam")),
+        "admins are told"
+    );
+}
