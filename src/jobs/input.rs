@@ -70,6 +70,21 @@ pub const MAX_TAGS: usize = 10;
 const MAX_TITLE: usize = 200;
 const MAX_DESCRIPTION: usize = 100_000;
 
+/// Text without the characters XML 1.0 cannot carry (C0 controls but tab,
+/// line feed and carriage return; U+FFFE and U+FFFF): real postings have a
+/// stray one now and then, and one in a title would break every feed.
+fn without_controls(s: &str) -> std::borrow::Cow<'_, str> {
+    let bad = |c: char| {
+        (c.is_control() && c < ' ' && !matches!(c, '\t' | '\n' | '\r'))
+            || matches!(c, '\u{fffe}' | '\u{ffff}')
+    };
+    if s.chars().any(bad) {
+        std::borrow::Cow::Owned(s.chars().filter(|&c| !bad(c)).collect())
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
 /// Collects messages while reading fields.
 struct Check {
     errors: FieldErrors,
@@ -82,12 +97,14 @@ impl Check {
             .or_insert_with(|| message.into());
     }
 
-    /// An optional text field: trimmed, empty as absent, at most `max` characters.
+    /// An optional text field: trimmed, empty as absent, at most `max`
+    /// characters, without control characters (they break XML feeds).
     fn text(&mut self, field: &str, value: Option<&Value>, max: usize) -> Option<String> {
         match value {
             None | Some(Value::Null) => None,
             Some(Value::String(s)) => {
-                let s = s.trim();
+                let cleaned = without_controls(s);
+                let s = cleaned.trim();
                 if s.is_empty() {
                     None
                 } else if s.chars().count() > max {
@@ -499,6 +516,29 @@ mod tests {
 
     fn input(v: Value) -> JobInput {
         serde_json::from_value(v).expect("shape")
+    }
+
+    #[test]
+    fn control_characters_are_dropped() {
+        let j = input(serde_json::json!({
+            "title": "Null\u{0} Byte\u{7} Engineer\u{ffff}",
+            "company": "Acme\u{1b}",
+            "description": "Line one\nLine\ttwo\u{b}",
+            "category": "Other", "job_type": "contract",
+            "apply_url": "https://acme.example/jobs/1"
+        }))
+        .validate(&cats())
+        .expect("valid");
+        assert_eq!(j.title, "Null Byte Engineer");
+        assert_eq!(j.company.name, "Acme");
+        assert_eq!(j.description, "Line one\nLine\ttwo");
+        let only = input(serde_json::json!({"title": "\u{0}"})).validate(&cats());
+        assert!(
+            only.expect_err("empty")
+                .fields()
+                .expect("fields")
+                .contains_key("title")
+        );
     }
 
     #[test]
