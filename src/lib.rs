@@ -37,6 +37,8 @@ pub mod posting;
 pub mod search;
 /// ASCII slugs for URLs.
 pub mod slug;
+/// Background work: the task queue, schedules and the worker.
+pub mod tasks;
 /// Routes, middleware, templates, assets and the page cache.
 pub mod web;
 
@@ -75,12 +77,30 @@ pub fn open(config: Config, clock: SharedClock) -> Result<State, AppError> {
     web::AppState::new(config, db, clock)
 }
 
-/// Serves the board on `listener` until `shutdown` resolves, then finishes
-/// in-flight requests (bounded), writes pending counters and stops the writer.
+/// What `serve` runs besides the web server.
+#[derive(Debug, Clone, Copy)]
+pub struct ServeOptions {
+    /// The background worker (`--no-worker` leaves it to `jobboard worker`).
+    pub worker: bool,
+}
+
+/// Serves the board with its background worker; see [`serve_with`].
 pub async fn serve(
     state: State,
     listener: std::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), AppError> {
+    serve_with(state, listener, shutdown, ServeOptions { worker: true }).await
+}
+
+/// Serves the board on `listener` until `shutdown` resolves, then finishes
+/// in-flight requests (bounded), lets the running task finish, writes pending
+/// counters and stops the writer.
+pub async fn serve_with(
+    state: State,
+    listener: std::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    options: ServeOptions,
 ) -> Result<(), AppError> {
     let local = listener
         .local_addr()
@@ -114,6 +134,11 @@ pub async fn serve(
         state.db.clone(),
         state.clock.clone(),
     )?;
+    let worker = if options.worker {
+        Some(tasks::Worker::start(state.clone())?)
+    } else {
+        None
+    };
     let app = web::app(state.clone());
     let result = Server::new_with_acceptor(acceptor)
         .run_with_graceful_shutdown(app, shutdown, Some(DRAIN))
@@ -121,6 +146,9 @@ pub async fn serve(
 
     let _ = stop_tx.send(true);
     let _ = flusher.await;
+    if let Some(worker) = worker {
+        let _ = tokio::task::spawn_blocking(move || worker.stop()).await;
+    }
     let _ = tokio::task::spawn_blocking(move || indexer.stop()).await;
     if let Err(e) = state.counters.flush(&state.db).await {
         tracing::error!(error = %e, "could not write view counts at shutdown");

@@ -1,13 +1,13 @@
 //! Email: messages with a plain-text and an HTML part rendered from
 //! `templates/email/`, built by lettre and handed to the configured transport.
 //!
-//! `file` (the default) writes each message as an `.eml` file to
-//! `data_dir/outbox/`, named so they sort in the order sent; `log` writes a line
-//! per message (recipient and subject only: bodies carry tokens). SMTP, and
-//! sending through the task queue, arrive with the background tasks.
+//! Every message goes through the task queue (a `mail` task), so a failed
+//! delivery is retried and none is lost to a restart. `file` (the default)
+//! writes each message as an `.eml` file to `data_dir/outbox/`, named by its
+//! task so they sort in the order queued; `log` writes a line per message
+//! (recipient and subject only: bodies carry tokens).
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use lettre::Message;
 use lettre::message::{Mailbox, MultiPart};
@@ -25,7 +25,6 @@ pub struct Mailer {
     outbox: PathBuf,
     /// The domain for Message-IDs: the host of `base_url`.
     domain: String,
-    sequence: AtomicU64,
 }
 
 /// One message to send.
@@ -65,7 +64,6 @@ impl Mailer {
             from,
             outbox: config.data_dir.join("outbox"),
             domain,
-            sequence: AtomicU64::new(0),
         })
     }
 
@@ -99,36 +97,58 @@ impl Mailer {
             .map_err(|e| AppError::internal(format!("building an email: {e}")))
     }
 
-    /// Builds and sends a message. A failure is logged and returned; callers
-    /// on a request path usually log it and go on.
-    pub async fn send<C: Serialize>(
+    /// Builds a message and queues it for delivery by the background worker
+    /// (in the caller's transaction, so it goes out exactly when the change it
+    /// tells of is committed).
+    pub fn queue<C: Serialize>(
+        &self,
+        conn: &rusqlite::Connection,
+        templates: &Templates,
+        email: &Email<'_, C>,
+        now: i64,
+    ) -> Result<i64, AppError> {
+        let payload = self.payload(templates, email, now)?;
+        queue_payload(conn, &payload, now)
+    }
+
+    /// The `mail` task's payload for a message: recipient, subject and the
+    /// whole message as sent.
+    pub fn payload<C: Serialize>(
         &self,
         templates: &Templates,
-        email: Email<'_, C>,
+        email: &Email<'_, C>,
         now: i64,
-    ) -> Result<(), AppError> {
-        let message = self.build(templates, &email, now)?;
+    ) -> Result<serde_json::Value, AppError> {
+        let message = self.build(templates, email, now)?;
+        let eml = String::from_utf8(message.formatted())
+            .map_err(|_| AppError::internal("a built email is not UTF-8"))?;
+        Ok(serde_json::json!({ "to": email.to, "subject": email.subject, "eml": eml }))
+    }
+
+    /// Delivers a queued message (the `mail` task). `id` names it, so
+    /// delivering it again replaces the same outbox file.
+    pub fn deliver(&self, id: i64, to: &str, subject: &str, eml: &str) -> Result<(), String> {
         match self.transport {
             MailTransport::Log => {
-                tracing::info!(
-                    to = email.to,
-                    subject = email.subject,
-                    "email (log transport)"
-                );
+                tracing::info!(%to, %subject, "email (log transport)");
                 Ok(())
             }
             MailTransport::File | MailTransport::Smtp => {
-                let seq = self.sequence.fetch_add(1, Ordering::Relaxed);
-                let name = format!("{now}-{:06}-{}.eml", seq, std::process::id());
-                let dir = self.outbox.clone();
-                let bytes = message.formatted();
-                tokio::task::spawn_blocking(move || write_atomically(&dir, &name, &bytes))
-                    .await
-                    .map_err(|e| AppError::internal(format!("outbox: {e}")))?
-                    .map_err(|e| AppError::internal(format!("outbox: {e}")))
+                write_atomically(&self.outbox, &format!("{id:010}.eml"), eml.as_bytes())
+                    .map_err(|e| format!("outbox {}: {e}", self.outbox.display()))
             }
         }
     }
+}
+
+/// Queues a built message (see [`Mailer::payload`]).
+pub fn queue_payload(
+    conn: &rusqlite::Connection,
+    payload: &serde_json::Value,
+    now: i64,
+) -> Result<i64, AppError> {
+    crate::tasks::queue::enqueue(conn, "mail", payload, now, None, now)?
+        .ok_or_else(|| AppError::internal("the mail task was not queued"))
 }
 
 /// Writes `dir/name` whole or not at all: a reader never sees half a message.

@@ -41,7 +41,12 @@ enum Command {
         /// Fill an empty database with demo data first.
         #[arg(long)]
         demo: bool,
+        /// Leave the background worker out (run `jobboard worker` elsewhere).
+        #[arg(long)]
+        no_worker: bool,
     },
+    /// Run only the background worker: emails, expiry, reminders, clean-up.
+    Worker,
     /// Apply pending database migrations and exit.
     Migrate,
     /// Fill an empty database with demo companies and jobs.
@@ -179,6 +184,7 @@ async fn shutdown_signal() {
 fn run(cli: Cli) -> Result<(), AppError> {
     let clock: SharedClock = Arc::new(SystemClock);
     let command = cli.command.as_ref().unwrap_or(&Command::Serve {
+        no_worker: false,
         listen: None,
         demo: false,
     });
@@ -301,7 +307,24 @@ fn run(cli: Cli) -> Result<(), AppError> {
                 ),
             }
         }
-        Command::Serve { listen, demo } => {
+        Command::Worker => {
+            let config = load_config(&cli, None)?;
+            init_logs(&config.log_level);
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| AppError::internal(format!("cannot start the runtime: {e}")))?;
+            let state = jobboard::open(config, clock.clone())?;
+            let worker = jobboard::tasks::Worker::start(state.clone())?;
+            runtime.block_on(shutdown_signal());
+            worker.stop();
+            state.db.close();
+        }
+        Command::Serve {
+            listen,
+            demo,
+            no_worker,
+        } => {
             let config = load_config(&cli, listen.as_ref())?;
             init_logs(&config.log_level);
             let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -318,7 +341,15 @@ fn run(cli: Cli) -> Result<(), AppError> {
             if *demo {
                 fill_demo(&state.db, &state.config, &clock, 200)?;
             }
-            runtime.block_on(jobboard::serve(state, listener, shutdown_signal()))?;
+            let options = jobboard::ServeOptions {
+                worker: !*no_worker,
+            };
+            runtime.block_on(jobboard::serve_with(
+                state,
+                listener,
+                shutdown_signal(),
+                options,
+            ))?;
         }
     }
     Ok(())

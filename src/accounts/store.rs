@@ -428,6 +428,18 @@ pub fn touch_api_token(conn: &Connection, token_id: i64, now: i64) -> Result<(),
     Ok(())
 }
 
+/// Deletes expired sessions and emailed tokens that can no longer be used
+/// (kept a day after, for support questions).
+pub fn purge_expired(conn: &Connection, now: i64) -> Result<(), AppError> {
+    conn.prepare_cached("DELETE FROM sessions WHERE expires_at <= ?1")?
+        .execute([now])?;
+    conn.prepare_cached(
+        "DELETE FROM user_tokens WHERE expires_at <= ?1 - 86400 OR used_at <= ?1 - 86400",
+    )?
+    .execute([now])?;
+    Ok(())
+}
+
 // The audit log.
 
 /// One admin action.

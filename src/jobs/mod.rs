@@ -6,6 +6,7 @@ pub mod counters;
 pub mod form;
 pub mod input;
 pub mod json;
+pub mod lifecycle;
 pub mod listing;
 pub mod model;
 pub mod owned;

@@ -360,6 +360,49 @@ pub fn delete(conn: &Connection, id: i64, now: i64) -> Result<(), AppError> {
     queue_changed(conn, changed, id, now)
 }
 
+/// Expires every published job whose time is up; returns how many. Each is
+/// queued for the search index in the same transaction.
+pub fn expire_due(conn: &Connection, now: i64) -> Result<usize, AppError> {
+    let ids: Vec<i64> = conn
+        .prepare_cached(
+            "UPDATE jobs SET status = 'expired', updated_at = ?1 \
+             WHERE status = 'published' AND expires_at <= ?1 AND deleted_at IS NULL RETURNING id",
+        )?
+        .query_map([now], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    for id in &ids {
+        crate::search::queue::enqueue(conn, *id, now)?;
+    }
+    Ok(ids.len())
+}
+
+/// Published jobs with an owner expiring within `window` seconds whose owner
+/// has not yet been reminded of this expiry date: (id, owner email, title,
+/// expires_at).
+pub fn expiring_unreminded(
+    conn: &Connection,
+    now: i64,
+    window: i64,
+) -> Result<Vec<(i64, String, String, i64)>, AppError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT j.id, u.email, j.title, j.expires_at FROM jobs j JOIN users u ON u.id = j.owner_id \
+         WHERE j.status = 'published' AND j.deleted_at IS NULL AND j.expires_at > ?1 \
+           AND j.expires_at <= ?1 + ?2 AND j.reminded_for IS NOT j.expires_at \
+           AND u.disabled_at IS NULL",
+    )?;
+    let rows = stmt.query_map(params![now, window], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Notes that a job's owner was reminded of this expiry date.
+pub fn mark_reminded(conn: &Connection, id: i64, expires_at: i64) -> Result<(), AppError> {
+    conn.prepare_cached("UPDATE jobs SET reminded_for = ?2 WHERE id = ?1")?
+        .execute(params![id, expires_at])?;
+    Ok(())
+}
+
 /// Adds buffered view and apply-click counts.
 pub fn add_counts(conn: &Connection, counts: &[(i64, i64, i64)]) -> Result<(), AppError> {
     let mut stmt = conn.prepare_cached(

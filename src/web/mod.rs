@@ -41,6 +41,8 @@ pub struct AppState {
     pub keys: crate::crypto::SiteKey,
     pub limits: limits::Limiter,
     pub mailer: crate::mail::Mailer,
+    /// Wakes this process's background worker when work is queued.
+    pub wake: Arc<crate::tasks::Wake>,
 }
 
 /// The state as handlers receive it.
@@ -73,6 +75,7 @@ impl AppState {
             keys,
             limits,
             mailer,
+            wake: Arc::new(crate::tasks::Wake::default()),
         }))
     }
 
@@ -90,8 +93,18 @@ impl AppState {
     /// the action that sends it has already happened.
     pub async fn send_mail<C: Serialize>(&self, email: crate::mail::Email<'_, C>) {
         let (to, subject) = (email.to.to_string(), email.subject.to_string());
-        if let Err(e) = self.mailer.send(&self.templates, email, self.now()).await {
-            tracing::error!(error = %e, %to, %subject, "could not send an email");
+        let now = self.now();
+        let queued = match self.mailer.payload(&self.templates, &email, now) {
+            Ok(payload) => {
+                self.db
+                    .write_quiet(move |tx| crate::mail::queue_payload(tx, &payload, now))
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        match queued {
+            Ok(_) => self.wake.notify(),
+            Err(e) => tracing::error!(error = %e, %to, %subject, "could not queue an email"),
         }
     }
 

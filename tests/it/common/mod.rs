@@ -233,8 +233,15 @@ impl TestApp {
             .expect("user stored")
     }
 
-    /// Every email sent so far, oldest first.
+    /// Runs the background work due at the test clock's now, as the worker
+    /// in `serve` would; returns how many tasks ran.
+    pub fn run_pending_tasks(&self) -> usize {
+        jobboard::tasks::run_due(&self.state, "test-worker").expect("tasks run")
+    }
+
+    /// Every email sent so far, oldest first (running queued mail first).
     pub fn emails(&self) -> Vec<mail::Mail> {
+        self.run_pending_tasks();
         mail::read_outbox(&self._dir.path().join("outbox"))
     }
 

@@ -1,0 +1,152 @@
+//! Background work: a queue of tasks in SQLite, periodic schedules, and the
+//! worker that runs them. The worker is a thread of its own (in `serve`, or
+//! alone as `jobboard worker`); it sleeps until the next task or schedule is
+//! due, or until this process queues something, and never polls faster than
+//! that. Tasks run at least once: a worker that dies mid-task leaves it leased,
+//! and another takes it when the lease ends; handlers are written so a second
+//! run changes nothing twice.
+
+pub mod handlers;
+pub mod queue;
+pub mod schedule;
+
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+use crate::error::AppError;
+use crate::web::State;
+
+/// The longest a worker sleeps: another process may queue work it is not
+/// told about.
+const IDLE_WAIT: Duration = Duration::from_secs(5);
+
+/// Wakes this process's worker when something is queued.
+#[derive(Debug, Default)]
+pub struct Wake {
+    pending: Mutex<bool>,
+    cond: Condvar,
+}
+
+impl Wake {
+    pub fn notify(&self) {
+        if let Ok(mut p) = self.pending.lock() {
+            *p = true;
+            self.cond.notify_all();
+        }
+    }
+
+    /// Waits for a notification or the timeout.
+    fn wait(&self, timeout: Duration) {
+        let Ok(guard) = self.pending.lock() else {
+            return;
+        };
+        if let Ok((mut guard, _)) = self.cond.wait_timeout_while(guard, timeout, |p| !*p) {
+            *guard = false;
+        }
+    }
+}
+
+/// Runs every task due now (first queueing the rounds of schedules that have
+/// come); returns how many ran. The worker's loop, and tests' way to run
+/// background work at the moment they choose.
+pub fn run_due(state: &State, worker: &str) -> Result<usize, AppError> {
+    let now = state.now();
+    state
+        .db
+        .write_blocking_quiet(move |tx| schedule::tick(tx, now))?;
+    let mut ran = 0;
+    loop {
+        let now = state.now();
+        let id = worker.to_string();
+        let Some(task) = state
+            .db
+            .write_blocking_quiet(move |tx| queue::claim(tx, &id, now))?
+        else {
+            return Ok(ran);
+        };
+        let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| handlers::run(state, &task)))
+            .unwrap_or_else(|_| Err("the task panicked".to_string()));
+        let (id, worker_id, now) = (task.id, worker.to_string(), state.now());
+        match outcome {
+            Ok(()) => state
+                .db
+                .write_blocking_quiet(move |tx| queue::finish(tx, id, &worker_id, now))?,
+            Err(error) => {
+                tracing::warn!(task = task.id, kind = %task.kind, attempt = task.attempt, %error, "task failed");
+                state
+                    .db
+                    .write_blocking_quiet(move |tx| queue::fail(tx, id, &worker_id, &error, now))?
+            }
+        }
+        ran += 1;
+    }
+}
+
+/// The worker thread.
+pub struct Worker {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    state: State,
+}
+
+impl Worker {
+    /// Starts the worker on its own thread.
+    pub fn start(state: State) -> Result<Worker, AppError> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let name = format!(
+            "worker-{}-{}",
+            std::process::id(),
+            crate::crypto::hex(&crate::crypto::random_bytes::<3>()?)
+        );
+        let thread = {
+            let (state, stop) = (state.clone(), stop.clone());
+            std::thread::Builder::new()
+                .name("worker".into())
+                .spawn(move || work(&state, &stop, &name))
+                .map_err(|e| AppError::internal(format!("cannot start the worker: {e}")))?
+        };
+        Ok(Worker {
+            stop,
+            thread: Some(thread),
+            state,
+        })
+    }
+
+    /// Lets the running task finish, then stops.
+    pub fn stop(mut self) {
+        self.stop.store(true, Ordering::Release);
+        self.state.wake.notify();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn work(state: &State, stop: &AtomicBool, name: &str) {
+    tracing::info!(worker = name, "background worker started");
+    while !stop.load(Ordering::Acquire) {
+        if let Err(e) = run_due(state, name) {
+            tracing::error!(error = %e, "background worker: could not run tasks");
+        }
+        let now = state.now();
+        let next = state
+            .db
+            .read_blocking(|c| Ok((queue::next_due(c)?, schedule::next_run(c)?)))
+            .ok()
+            .and_then(|(t, s)| match (t, s) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            });
+        let wait = match next {
+            Some(at) if at <= now => Duration::from_millis(200),
+            Some(at) => IDLE_WAIT.min(Duration::from_secs((at - now) as u64)),
+            None => IDLE_WAIT,
+        };
+        if !stop.load(Ordering::Acquire) {
+            state.wake.wait(wait);
+        }
+    }
+    tracing::info!(worker = name, "background worker stopped");
+}
