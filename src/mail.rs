@@ -10,6 +10,7 @@
 use std::path::PathBuf;
 
 use lettre::Message;
+use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 use serde::Serialize;
 
@@ -78,6 +79,7 @@ impl Mailer {
         templates: &Templates,
         email: &Email<'_, C>,
         now: i64,
+        headers: &[(&'static str, String)],
     ) -> Result<Message, AppError> {
         let to: Mailbox = email
             .to
@@ -87,12 +89,19 @@ impl Mailer {
         let html = templates.render(&format!("email/{}.html", email.template), &email.context)?;
         let date = std::time::UNIX_EPOCH + std::time::Duration::from_secs(now.max(0) as u64);
         let id = crate::crypto::hex(&crate::crypto::random_bytes::<12>()?);
-        Message::builder()
+        let mut builder = Message::builder()
             .from(self.from.clone())
             .to(to)
             .subject(email.subject)
             .date(date)
-            .message_id(Some(format!("<{id}@{}>", self.domain)))
+            .message_id(Some(format!("<{id}@{}>", self.domain)));
+        for (name, value) in headers {
+            builder = builder.raw_header(HeaderValue::new(
+                HeaderName::new_from_ascii_str(name),
+                value.clone(),
+            ));
+        }
+        builder
             .multipart(MultiPart::alternative_plain_html(text, html))
             .map_err(|e| AppError::internal(format!("building an email: {e}")))
     }
@@ -119,7 +128,19 @@ impl Mailer {
         email: &Email<'_, C>,
         now: i64,
     ) -> Result<serde_json::Value, AppError> {
-        let message = self.build(templates, email, now)?;
+        self.payload_with_headers(templates, email, now, &[])
+    }
+
+    /// As [`Mailer::payload`], with extra headers (an alert's
+    /// `List-Unsubscribe` and `List-Unsubscribe-Post`, RFC 8058).
+    pub fn payload_with_headers<C: Serialize>(
+        &self,
+        templates: &Templates,
+        email: &Email<'_, C>,
+        now: i64,
+        headers: &[(&'static str, String)],
+    ) -> Result<serde_json::Value, AppError> {
+        let message = self.build(templates, email, now, headers)?;
         let eml = String::from_utf8(message.formatted())
             .map_err(|_| AppError::internal("a built email is not UTF-8"))?;
         Ok(serde_json::json!({ "to": email.to, "subject": email.subject, "eml": eml }))
