@@ -151,20 +151,11 @@ pub async fn job_action(
     if let Some(to) = owner.as_deref() {
         match &act {
             JobAction::Approve => {
-                let expires = now + i64::from(state.config.posting.duration_days) * 86_400;
-                state
-                    .send_mail(Email {
-                        to,
-                        subject: &format!("Your job is live: {}", job.title),
-                        template: "job_published",
-                        context: context! {
-                            title => &job.title,
-                            company => &job.company.name,
-                            link => state.url(&job.path()),
-                            expires => crate::clock::human_date(expires),
-                        },
-                    })
-                    .await;
+                let published = state
+                    .db
+                    .read(move |c| crate::jobs::store::get(c, id))
+                    .await?;
+                crate::jobs::owned::mail_published(state, &published, to).await;
             }
             JobAction::Reject(reason) => {
                 state

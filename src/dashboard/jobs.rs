@@ -101,7 +101,7 @@ pub async fn edit(
         .write(move |tx| owned::update(tx, &config, &user, id, &new, now))
         .await?;
     if back_to_review {
-        owned::notify_if_pending(state, id).await?;
+        owned::notify_submitted(state, id).await?;
         return Ok(web::see_other("/dashboard?done=review"));
     }
     if job.status == Status::Draft && form.get("then") == Some("submit") {
@@ -125,7 +125,7 @@ async fn submit_draft(state: &State, user_id: i64, id: i64) -> poem::Result<Resp
             owned::get(tx, user_id, id)
         })
         .await?;
-    owned::notify_if_pending(state, id).await?;
+    owned::notify_submitted(state, id).await?;
     let done = if job.status == Status::PendingReview {
         "pending"
     } else {

@@ -237,7 +237,7 @@ impl JobsApi {
                 owned::create(tx, &config, &user, &new_job, placement, now)
             })
             .await?;
-        if let Err(e) = owned::notify_if_pending(state, id).await {
+        if let Err(e) = owned::notify_submitted(state, id).await {
             // The job is stored; the admins will see it in the queue anyway.
             tracing::error!(error = %e, job_id = id, "could not tell the admins of a new job");
         }
@@ -272,7 +272,7 @@ impl JobsApi {
             })
             .await?;
         if to_review {
-            owned::notify_if_pending(state, id).await?;
+            owned::notify_submitted(state, id).await?;
         }
         Ok(Json(JobJson::new(&job, &state.config.base_url)))
     }

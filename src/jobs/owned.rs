@@ -146,32 +146,67 @@ pub fn delete(conn: &Connection, user_id: i64, id: i64, now: i64) -> Result<(), 
 }
 
 /// After a job is submitted or resubmitted: when it waits for review, each
-/// admin gets an email saying so.
-pub async fn notify_if_pending(state: &crate::web::State, job_id: i64) -> Result<(), AppError> {
-    let (job, admins) = state
+/// admin is told; when it went live (and shows), its owner is.
+pub async fn notify_submitted(state: &crate::web::State, job_id: i64) -> Result<(), AppError> {
+    let (job, admins, owner) = state
         .db
-        .read(move |c| Ok((store::get(c, job_id)?, accounts::admin_emails(c)?)))
+        .read(move |c| {
+            let job = store::get(c, job_id)?;
+            let owner = match job.owner_id {
+                Some(id) => Some(accounts::by_id(c, id)?.email),
+                None => None,
+            };
+            Ok((job, accounts::admin_emails(c)?, owner))
+        })
         .await?;
-    if job.status != Status::PendingReview {
-        return Ok(());
-    }
-    let link = state.url("/admin");
-    let subject = format!("Waiting for review: {}", job.title);
-    for admin in &admins {
-        state
-            .send_mail(crate::mail::Email {
-                to: admin,
-                subject: &subject,
-                template: "job_review",
-                context: minijinja::context! {
-                    title => &job.title,
-                    company => &job.company.name,
-                    link => &link,
-                },
-            })
-            .await;
+    match job.status {
+        Status::PendingReview => {
+            let link = state.url("/admin");
+            let subject = format!("Waiting for review: {}", job.title);
+            for admin in &admins {
+                state
+                    .send_mail(crate::mail::Email {
+                        to: admin,
+                        subject: &subject,
+                        template: "job_review",
+                        context: minijinja::context! {
+                            title => &job.title,
+                            company => &job.company.name,
+                            link => &link,
+                        },
+                    })
+                    .await;
+            }
+        }
+        Status::Published if !job.hidden => {
+            if let Some(owner) = owner {
+                mail_published(state, &job, &owner).await;
+            }
+        }
+        _ => {}
     }
     Ok(())
+}
+
+/// Tells an owner their job is live, with its link and end date.
+pub async fn mail_published(state: &crate::web::State, job: &Job, owner: &str) {
+    let expires = job
+        .expires_at
+        .map(crate::clock::human_date)
+        .unwrap_or_default();
+    state
+        .send_mail(crate::mail::Email {
+            to: owner,
+            subject: &format!("Your job is live: {}", job.title),
+            template: "job_published",
+            context: minijinja::context! {
+                title => &job.title,
+                company => &job.company.name,
+                link => state.url(&job.path()),
+                expires,
+            },
+        })
+        .await;
 }
 
 /// Submits one of the owner's drafts: live now, or to review (see

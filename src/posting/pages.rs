@@ -324,7 +324,7 @@ pub async fn submit(
         .db
         .write(move |tx| owned::submit(tx, &config, user.id, id, now))
         .await?;
-    owned::notify_if_pending(state, id).await?;
+    owned::notify_submitted(state, id).await?;
     Ok(web::see_other(&format!("/post/{id}/done")))
 }
 

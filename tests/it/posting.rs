@@ -181,6 +181,14 @@ async fn a_new_employer_posts_a_job_in_five_pages() {
     );
     let done = b.get(&format!("/post/{id}/done")).await;
     assert!(done.body.contains("Your job is live"), "{}", done.body);
+    let told = app.emails();
+    assert!(
+        told.iter().any(|m| m.to == "hiring@tidewater.example"
+            && m.subject == "Your job is live: Data Scientist, Coastal Models"
+            && m.text
+                .contains(&format!("/jobs/{id}-data-scientist-coastal-models"))),
+        "the owner is told it is live"
+    );
 
     // Live on its page and in search.
     app.index();
