@@ -301,6 +301,28 @@ pub async fn user_action(
     Ok(web::see_other(&back_to(&form, "/admin/users")))
 }
 
+/// `POST /admin/tasks/{id}/retry`: a background task that failed for good
+/// is queued again now, with its attempts counted afresh.
+#[handler]
+pub async fn retry_task(
+    Data(state): Data<&State>,
+    Path(id): Path<i64>,
+    form: Form,
+    AdminUser(admin): AdminUser,
+) -> poem::Result<Response> {
+    let now = state.now();
+    let admin_id = admin.id;
+    state
+        .db
+        .write(move |tx| {
+            crate::tasks::queue::retry(tx, id, now)?;
+            accounts::audit(tx, Some(admin_id), "retry", "task", Some(id), None, now)
+        })
+        .await?;
+    state.wake.notify();
+    Ok(web::see_other(&back_to(&form, "/admin#tasks")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

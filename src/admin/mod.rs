@@ -23,4 +23,5 @@ pub fn routes() -> Route {
         .at("/admin/jobs/:id/:action", post(actions::job_action))
         .at("/admin/users", get(pages::users))
         .at("/admin/users/:id/:action", post(actions::user_action))
+        .at("/admin/tasks/:id/retry", post(actions::retry_task))
 }

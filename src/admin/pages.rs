@@ -140,16 +140,37 @@ pub async fn index(
     Data(state): Data<&State>,
     AdminUser(admin): AdminUser,
 ) -> poem::Result<Response> {
-    let (stats, (queue, queued), log) = state
+    let (stats, (queue, queued), log, (failed, task_counts)) = state
         .db
         .read(|c| {
             Ok((
                 store::stats(c)?,
                 store::queue(c, QUEUE_SHOWN)?,
                 accounts::audit_log(c, AUDIT_SHOWN)?,
+                (
+                    crate::tasks::queue::failed(c, 50)?,
+                    crate::tasks::queue::counts(c)?,
+                ),
             ))
         })
         .await?;
+    let failed: Vec<Value> = failed
+        .iter()
+        .map(|t| {
+            context! {
+                id => t.id,
+                kind => &t.kind,
+                attempts => t.attempts,
+                error => t.last_error.clone(),
+                at => clock::rfc3339(t.updated_at),
+                at_text => date_time(t.updated_at),
+            }
+        })
+        .collect();
+    let task_counts: Vec<Value> = task_counts
+        .iter()
+        .map(|(state, n)| context! { state, n })
+        .collect();
     let now = state.now();
     let queue: Vec<JobRow> = queue.iter().map(|l| job_row(l, now)).collect();
     let audit: Vec<Value> = log
@@ -178,6 +199,8 @@ pub async fn index(
             queue,
             queued,
             audit,
+            failed,
+            task_counts,
             require_approval => state.config.posting.require_approval,
         },
     )?)

@@ -13,4 +13,5 @@ mod dashboard;
 mod pages;
 mod posting;
 mod search;
+mod tasks;
 mod transfer;
