@@ -247,3 +247,51 @@ fn the_worker_command_delivers_queued_mail_and_stops_on_sigterm() {
     assert_eq!(delivered, 1);
     assert!(status.success(), "{status}");
 }
+
+/// Two workers (two processes' worth of connections on one database) share
+/// the queue: every task runs exactly once.
+#[test]
+fn two_workers_never_run_one_task_twice() {
+    let dir = tempfile::tempdir().expect("dir");
+    let data = dir.path().join("data");
+    let open = || {
+        let config = jobboard::config::Config::for_data_dir(&data);
+        jobboard::open(config, std::sync::Arc::new(jobboard::clock::SystemClock)).expect("open")
+    };
+    let (a, b) = (open(), open());
+    let now = a.now();
+    let payload = json!({"to": "x@example.com", "subject": "S", "eml": "Subject: S\r\n\r\nbody"});
+    a.db.write_blocking(move |tx| {
+        for _ in 0..300 {
+            jobboard::tasks::queue::enqueue(tx, "mail", &payload, now, None, now)?;
+        }
+        Ok(())
+    })
+    .expect("queued");
+    let ran: usize = std::thread::scope(|s| {
+        let one = s.spawn(|| jobboard::tasks::run_due(&a, "worker-a").expect("a runs"));
+        let two = s.spawn(|| jobboard::tasks::run_due(&b, "worker-b").expect("b runs"));
+        one.join().expect("a") + two.join().expect("b")
+    });
+    // The schedules' first rounds ran too; count the mail.
+    let (mails, attempts): (i64, i64) =
+        a.db.read_blocking(|c| {
+            Ok(c.query_row(
+                "SELECT count(*), sum(attempts) FROM tasks WHERE kind = 'mail' AND state = 'done'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?)
+        })
+        .expect("counts");
+    assert_eq!(
+        (mails, attempts),
+        (300, 300),
+        "each ran once ({ran} tasks ran)"
+    );
+    let files = std::fs::read_dir(data.join("outbox"))
+        .expect("outbox")
+        .count();
+    assert_eq!(files, 300);
+    a.db.close();
+    b.db.close();
+}
