@@ -7,6 +7,8 @@
 pub mod accounts;
 /// The admin area: moderation, all jobs, users, audit log; `admin create`.
 pub mod admin;
+/// Job alerts: saved searches mailed instantly or as digests.
+pub mod alerts;
 /// Time as a value passed in, so tests can move it.
 pub mod clock;
 /// Companies: store, pages and API.

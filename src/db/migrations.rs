@@ -17,6 +17,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("migrations/0003_accounts.sql"),
     ),
     ("0004_tasks", include_str!("migrations/0004_tasks.sql")),
+    ("0005_alerts", include_str!("migrations/0005_alerts.sql")),
 ];
 
 /// The schema version this binary writes.

@@ -39,6 +39,9 @@ pub fn run(state: &State, task: &Task) -> Result<(), String> {
                 Ok(())
             })
             .map_err(text),
+        "alerts" => crate::alerts::send::send_due(state, now)
+            .map(|_| ())
+            .map_err(text),
         "optimize" => state
             .db
             .write_blocking_quiet(|tx| Ok(tx.execute_batch("PRAGMA optimize")?))

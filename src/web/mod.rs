@@ -197,11 +197,12 @@ async fn favicon(req: &Request, Data(state): Data<&State>) -> Response {
 
 /// The whole application: pages, API, assets, wrapped in the middleware.
 pub fn app(state: State) -> impl Endpoint {
-    use crate::{accounts, admin, companies, dashboard, feeds, jobs, posting};
+    use crate::{accounts, admin, alerts, companies, dashboard, feeds, jobs, posting};
     let pages = Route::new()
         .nest_no_strip("/dashboard", dashboard::routes())
         .nest_no_strip("/admin", admin::routes())
         .nest_no_strip("/post", posting::routes())
+        .nest_no_strip("/alerts", alerts::routes())
         .at(
             "/register",
             get(accounts::pages::register_page).post(accounts::pages::register),
