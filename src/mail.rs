@@ -5,7 +5,10 @@
 //! delivery is retried and none is lost to a restart. `file` (the default)
 //! writes each message as an `.eml` file to `data_dir/outbox/`, named by its
 //! task so they sort in the order queued; `log` writes a line per message
-//! (recipient and subject only: bodies carry tokens).
+//! (recipient and subject only: bodies carry tokens); `smtp` hands the message
+//! as built to the server in `mail.smtp_url` (see [`smtp`]).
+
+mod smtp;
 
 use std::path::PathBuf;
 
@@ -22,6 +25,8 @@ use crate::web::templates::Templates;
 #[derive(Debug)]
 pub struct Mailer {
     transport: MailTransport,
+    /// The SMTP client, when `transport` is `smtp`.
+    smtp: Option<smtp::Smtp>,
     from: Mailbox,
     outbox: PathBuf,
     /// The domain for Message-IDs: the host of `base_url`.
@@ -39,18 +44,23 @@ pub struct Email<'a, C: Serialize> {
 }
 
 impl Mailer {
+    /// Sets up the configured transport: for `smtp`, the client and its
+    /// connection pool (nothing connects until the first message).
     pub fn new(config: &Config) -> Result<Mailer, AppError> {
         let from: Mailbox = config
             .mail
             .from
             .parse()
             .map_err(|e| AppError::internal(format!("mail.from: {e}")))?;
-        if config.mail.transport == MailTransport::Smtp {
-            tracing::warn!(
-                "mail.transport = smtp is not wired up in this version yet: \
-                 messages are written to the outbox folder instead"
-            );
-        }
+        let smtp = match (&config.mail.transport, &config.mail.smtp_url) {
+            (MailTransport::Smtp, Some(url)) => Some(smtp::Smtp::new(url)?),
+            (MailTransport::Smtp, None) => {
+                return Err(AppError::internal(
+                    "mail.smtp_url is required when mail.transport is smtp",
+                ));
+            }
+            _ => None,
+        };
         let domain = config
             .base_url
             .split("://")
@@ -62,6 +72,7 @@ impl Mailer {
             .to_string();
         Ok(Mailer {
             transport: config.mail.transport,
+            smtp,
             from,
             outbox: config.data_dir.join("outbox"),
             domain,
@@ -147,14 +158,20 @@ impl Mailer {
     }
 
     /// Delivers a queued message (the `mail` task). `id` names it, so
-    /// delivering it again replaces the same outbox file.
+    /// delivering it again replaces the same outbox file. An error (an SMTP
+    /// server down or refusing) leaves the task to be retried; its text names
+    /// the server by host and port only, never the URL's password.
     pub fn deliver(&self, id: i64, to: &str, subject: &str, eml: &str) -> Result<(), String> {
         match self.transport {
             MailTransport::Log => {
                 tracing::info!(%to, %subject, "email (log transport)");
                 Ok(())
             }
-            MailTransport::File | MailTransport::Smtp => {
+            MailTransport::Smtp => match &self.smtp {
+                Some(smtp) => smtp.send(&self.from, to, eml),
+                None => Err("mail.transport is smtp but no SMTP client was set up".into()),
+            },
+            MailTransport::File => {
                 write_atomically(&self.outbox, &format!("{id:010}.eml"), eml.as_bytes())
                     .map_err(|e| format!("outbox {}: {e}", self.outbox.display()))
             }
