@@ -10,6 +10,7 @@ mod api_write;
 mod assets;
 mod cli;
 mod dashboard;
+mod mail;
 mod pages;
 mod posting;
 mod search;

@@ -3,6 +3,7 @@
 
 pub mod browser;
 pub mod mail;
+pub mod smtp;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
