@@ -35,6 +35,11 @@ pub const SCHEDULES: &[Schedule] = &[
         kind: "purge",
         every: 3600,
     },
+    // Job alerts: instant ones within a minute, digests when due.
+    Schedule {
+        kind: "alerts",
+        every: 60,
+    },
     // `PRAGMA optimize`, as SQLite advises for long-lived connections.
     Schedule {
         kind: "optimize",
@@ -90,7 +95,11 @@ mod tests {
         );
         assert_eq!(tick(&c, 1000).expect("tick"), 0, "the same round again");
         assert_eq!(tick(&c, 1059).expect("tick"), 0);
-        assert_eq!(tick(&c, 1060).expect("tick"), 1, "expire_jobs every minute");
+        assert_eq!(
+            tick(&c, 1060).expect("tick"),
+            2,
+            "expire_jobs and alerts every minute"
+        );
         assert_eq!(next_run(&c).expect("next"), Some(1120));
     }
 }

@@ -5,6 +5,7 @@ mod common;
 mod access;
 mod accounts;
 mod admin;
+mod alerts;
 mod api;
 mod api_write;
 mod assets;
