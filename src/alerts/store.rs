@@ -222,6 +222,17 @@ pub fn close_round(
     Ok(true)
 }
 
+/// Forgets alerts never confirmed within a week, and alerts unsubscribed a
+/// month ago (their deliveries go with them); returns how many.
+pub fn purge(conn: &Connection, now: i64) -> Result<usize, AppError> {
+    Ok(conn
+        .prepare_cached(
+            "DELETE FROM alerts WHERE (confirmed_at IS NULL AND created_at < ?1 - 7 * 86400) \
+             OR unsubscribed_at < ?1 - 30 * 86400",
+        )?
+        .execute([now])?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -35,6 +35,7 @@ pub fn run(state: &State, task: &Task) -> Result<(), String> {
             .db
             .write_blocking_quiet(move |tx| {
                 crate::accounts::store::purge_expired(tx, now)?;
+                crate::alerts::store::purge(tx, now)?;
                 super::queue::purge_done(tx, now - 7 * 86_400)?;
                 Ok(())
             })
