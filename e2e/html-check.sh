@@ -124,6 +124,45 @@ page admin-job 200 "$BASE/admin/jobs/$ID"
 page admin-edit 200 "$BASE/admin/jobs/$ID/edit"
 form admin-reject-refused 422 "/admin/jobs/$ID/reject" reason=
 rm -f "$WORK/pages/admin-login.html" "$WORK/pages/admin-signed-in.html"
+
+# Alerts: the form from a search, a refused and an accepted subscription, then
+# the pages behind the links of the confirmation email the worker delivers.
+page alerts-form 200 "$BASE/alerts?q=engineer&remote=europe&tag=rust"
+form alerts-refused 422 /alerts email=not-an-address frequency=daily q=engineer
+form alerts-subscribed 303 /alerts email=alerts@html-check.example frequency=daily q=engineer remote=europe
+page alerts-sent 200 "$BASE/alerts/sent"
+LINK=""
+for _ in $(seq 1 100); do
+    LINK=$(python3 - "$DATA/outbox" <<'PY'
+import email, os, re, sys
+folder = sys.argv[1]
+for name in sorted(os.listdir(folder)) if os.path.isdir(folder) else []:
+    msg = email.message_from_bytes(open(os.path.join(folder, name), "rb").read())
+    for part in msg.walk():
+        if part.get_content_type() == "text/plain":
+            m = re.search(r"/alerts/confirm/[0-9]+\.[0-9a-f]+", part.get_payload(decode=True).decode())
+            if m:
+                print(m.group(0))
+                sys.exit()
+PY
+)
+    [ -n "$LINK" ] && break
+    sleep 0.1
+done
+[ -n "$LINK" ] || { echo "html-check: no alert confirmation email in the outbox" >&2; exit 1; }
+page alerts-confirmed 200 "$BASE$LINK"
+link_in() { # page-name path-prefix: the first link to it on that page, as a path
+    { grep -oE "(href|action)=\"[^\"]*$2[0-9]*\.[0-9a-f]*\"" "$WORK/pages/$1.html" || true; } | head -1 \
+        | sed -E 's/^(href|action)="//; s/"$//; s|^https?://[^/]*||'
+}
+ALERT_MANAGE=$(link_in alerts-confirmed /alerts/manage/)
+[ -n "$ALERT_MANAGE" ] || { echo "html-check: no manage link on the confirmed page" >&2; exit 1; }
+page alerts-manage 200 "$BASE$ALERT_MANAGE"
+ALERT_STOP=$(link_in alerts-confirmed /alerts/unsubscribe/)
+[ -n "$ALERT_STOP" ] || ALERT_STOP=$(link_in alerts-manage /alerts/unsubscribe/)
+[ -n "$ALERT_STOP" ] || { echo "html-check: no unsubscribe link on the alert pages" >&2; exit 1; }
+page alerts-unsubscribe 200 "$BASE$ALERT_STOP"
+rm -f "$WORK/pages/alerts-subscribed.html"
 rm -f "$WORK/pages/post-registered.html" "$WORK/pages/post-submitted.html"
 
 java -Dnu.validator.servlet.allow-forbidden-hosts=true -jar "$VNU" --errors-only --also-check-css "$WORK"/pages/*.html
