@@ -187,6 +187,55 @@ async fn the_expiry_reminder_arrives_over_smtp() {
 }
 
 #[tokio::test]
+async fn alert_confirmation_and_alert_mails_arrive_over_smtp() {
+    let server = SmtpServer::start();
+    let app = board_for(&server, &[]);
+    let b = Browser::new(&app, "10.20.5.1");
+    let page = b
+        .post(
+            "/alerts",
+            &[
+                ("email", "seeker@harbour.example"),
+                ("q", "rust"),
+                ("frequency", "instant"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 303, "{}", page.body);
+    let (_, confirm) = one(&app, &server, "seeker@harbour.example", "Confirm");
+    assert_whole(&confirm, "/alerts/confirm/");
+    let at = confirm.text.find("/alerts/confirm/").expect("a link");
+    let rest = &confirm.text[at..];
+    let link = &rest[..rest.find(char::is_whitespace).unwrap_or(rest.len())];
+    assert_eq!(b.get(link).await.status, 200);
+
+    app.clock.advance(1);
+    app.add_job(json!({"title": "Rust Harbour Pilot"})).await;
+    app.clock.advance(60);
+    let (_, alert) = one(
+        &app,
+        &server,
+        "seeker@harbour.example",
+        "Rust Harbour Pilot",
+    );
+    assert_whole(&alert, "Rust Harbour Pilot");
+    assert!(
+        alert
+            .headers
+            .contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"),
+        "{}",
+        alert.headers
+    );
+    assert!(
+        alert
+            .headers
+            .contains("List-Unsubscribe: <https://board.example/alerts/unsubscribe/"),
+        "{}",
+        alert.headers
+    );
+}
+
+#[tokio::test]
 async fn a_message_carries_its_envelope_headers_and_both_parts() {
     let server = SmtpServer::start();
     let app = board_for(
