@@ -8,7 +8,7 @@ use minijinja::context;
 use serde::Serialize;
 
 use super::search;
-use super::store::{self, Alert, Frequency};
+use super::store::{self, Alert};
 use super::token::{self, Purpose};
 use crate::error::AppError;
 use crate::jobs::model::Job;
@@ -21,6 +21,10 @@ use crate::web::State;
 pub const MAX_JOBS: usize = 50;
 /// Result pages read at most per alert and round.
 const MAX_PAGES: i64 = 5;
+/// How long a newly published job may take to reach the search index: an
+/// alert looks again while the newest public job is younger than its last
+/// round by less than this.
+const INDEX_LAG: i64 = 120;
 
 /// A job as an alert email lists it.
 #[derive(Debug, Serialize)]
@@ -33,9 +37,17 @@ struct JobLine {
 /// Sends every alert whose round has come; returns how many emails were
 /// queued. One alert's failure is logged and the others go on.
 pub fn send_due(state: &State, now: i64) -> Result<usize, AppError> {
-    let due = state.db.read_blocking(move |c| store::due(c, now))?;
+    let (due, newest) = state
+        .db
+        .read_blocking(move |c| Ok((store::due(c, now)?, store::newest_public(c)?)))?;
     let mut sent = 0;
     for alert in due {
+        // Nothing published since this alert last looked (or began): no
+        // search needed. Most rounds of most instant alerts end here.
+        let seen = alert.last_round_at.unwrap_or(alert.since);
+        if newest.is_none_or(|n| n <= seen - INDEX_LAG) {
+            continue;
+        }
         match send_one(state, &alert, now) {
             Ok(Some(true)) => sent += 1,
             Ok(Some(false)) => {}
@@ -98,13 +110,12 @@ fn send_one(state: &State, alert: &Alert, now: i64) -> Result<Option<bool>, AppE
     };
     let (id, previous) = (alert.id, alert.last_round_at);
     if jobs.is_empty() {
-        // A digest's period starts again even when there was nothing to
-        // send; an instant alert simply looks again next minute.
-        if alert.frequency != Frequency::Instant {
-            state
-                .db
-                .write_blocking_quiet(move |tx| store::close_round(tx, id, previous, &[], now))?;
-        }
+        // The round is noted even when there was nothing to send: a digest's
+        // period starts again, and an instant alert does not search again
+        // until something newer is published.
+        state
+            .db
+            .write_blocking_quiet(move |tx| store::close_round(tx, id, previous, &[], now))?;
         return Ok(Some(false));
     }
     let categories = &state.config.site.categories;

@@ -222,6 +222,17 @@ pub fn close_round(
     Ok(true)
 }
 
+/// When the newest public job was published (to tell whether any alert has
+/// anything new to look for).
+pub fn newest_public(conn: &Connection) -> Result<Option<i64>, AppError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT max(published_at) FROM jobs INDEXED BY jobs_listing \
+             WHERE status = 'published' AND deleted_at IS NULL AND hidden = 0",
+        )?
+        .query_row([], |r| r.get(0))?)
+}
+
 /// Forgets alerts never confirmed within a week, and alerts unsubscribed a
 /// month ago (their deliveries go with them); returns how many.
 pub fn purge(conn: &Connection, now: i64) -> Result<usize, AppError> {
