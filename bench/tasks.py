@@ -10,7 +10,10 @@ Starts the board on a fresh data dir with demo data, then:
      sleeps until work is due, so this should be close to zero);
   2. GET / latency alone, then while the worker delivers --mails queued emails
      (written straight into the tasks table by this script, as another process
-     would queue them), and how long the worker took to deliver them all.
+     would queue them), and how long the worker took to deliver them all;
+  3. with --alerts N: N confirmed instant alerts (written into the alerts table),
+     one job posted through the API, and GET / latency until all N alert emails
+     are delivered.
 Only the standard library; the file transport writes to data_dir/outbox/.
 """
 import argparse, http.client, json, os, shutil, sqlite3, statistics, subprocess, sys, tempfile, time
@@ -43,12 +46,52 @@ def q(xs, p):
     return sorted(xs)[max(0, int(len(xs) * p) - 1)]
 
 
+def alerts(a, data, db):
+    """N instant alerts get one new job: page latency while their mail goes out."""
+    subprocess.run([a.bin, "--data-dir", data, "admin", "create", "--email", "bench@example.com"],
+                   input=b"copper lantern beside the river\n", check=True, capture_output=True)
+    token = subprocess.run([a.bin, "--data-dir", data, "token", "create", "--email", "bench@example.com"],
+                           check=True, capture_output=True).stdout.decode().strip()
+    now = int(time.time()) - 10
+    db.executemany("INSERT INTO alerts (email, query, frequency, created_at, confirmed_at, since) "
+                   "VALUES (?, '', 'instant', ?, ?, ?)",
+                   [(f"subscriber{i}@example.com", now, now, now) for i in range(a.alerts)])
+    db.commit()
+    before = db.execute("SELECT count(*) FROM tasks WHERE kind = 'mail' AND state = 'done'").fetchone()[0]
+    alone = [get(a.port) for _ in range(3000)]
+    conn = http.client.HTTPConnection("127.0.0.1", a.port, timeout=30)
+    body = json.dumps({"title": "Alert Bench Engineer", "company_name": "Bench Co", "description": "New.",
+                       "category": "Other", "job_type": "contract", "apply_url": "https://bench.example"})
+    conn.request("POST", "/api/v1/jobs", body=body,
+                 headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    resp = conn.getresponse()
+    resp.read()
+    assert resp.status == 201, resp.status
+    posted = time.perf_counter()
+    busy, done_at = [], None
+    while time.perf_counter() - posted < 600:
+        busy.append(get(a.port))
+        if len(busy) % 200 == 0:
+            done = db.execute("SELECT count(*) FROM tasks WHERE kind = 'mail' AND state = 'done'").fetchone()[0]
+            if done - before >= a.alerts:
+                done_at = time.perf_counter()
+                break
+    print(f"GET / alone:                 p50 {ms(statistics.median(alone))}  p99 {ms(q(alone, .99))}")
+    print(f"GET / while {a.alerts} alerts are matched and mailed: p50 {ms(statistics.median(busy))}  "
+          f"p99 {ms(q(busy, .99))}  ({len(busy)} requests)")
+    if done_at:
+        print(f"{a.alerts} alert emails delivered {done_at - posted:.1f} s after the job was posted")
+    else:
+        print("not all alert emails delivered within 600 s")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", default="target/release/jobboard")
     ap.add_argument("--mails", type=int, default=10000)
     ap.add_argument("--port", type=int, default=18191)
     ap.add_argument("--idle", type=int, default=30)
+    ap.add_argument("--alerts", type=int, default=0)
     a = ap.parse_args()
     work = tempfile.mkdtemp(prefix="jobboard-tasks-bench.")
     data = f"{work}/data"
@@ -93,6 +136,8 @@ def main():
             print(f"{sent} mails delivered in {took:.1f} s ({sent / took:.0f}/s, from the moment they were queued)")
         else:
             print(f"not all delivered within 300 s ({sent} files)")
+        if a.alerts:
+            alerts(a, data, db)
     finally:
         server.terminate()
         server.wait()
