@@ -315,7 +315,7 @@ fn run(cli: Cli) -> Result<(), AppError> {
                 .build()
                 .map_err(|e| AppError::internal(format!("cannot start the runtime: {e}")))?;
             let state = jobboard::open(config, clock.clone())?;
-            let worker = jobboard::tasks::Worker::start(state.clone())?;
+            let worker = jobboard::tasks::Worker::start_alone(state.clone())?;
             runtime.block_on(shutdown_signal());
             worker.stop();
             state.db.close();

@@ -67,6 +67,29 @@ fn open_existing(dir: &std::path::Path) -> Result<(Index, Payload), String> {
     Ok((index, payload))
 }
 
+/// For a process without the indexer (`jobboard worker` alone): opens the
+/// index as it is on disk, read-only, so searches (job alerts) work there
+/// too. Call it again to see what `serve` has committed or rebuilt since;
+/// `false` while there is no usable index.
+pub fn follow(search: &Search) -> Result<bool, AppError> {
+    let Ok((index, _)) = open_existing(search.dir()) else {
+        search.install(None);
+        return Ok(false);
+    };
+    let reader = index
+        .reader_builder()
+        .reload_policy(ReloadPolicy::Manual)
+        .try_into()
+        .map_err(error)?;
+    let fields = schema::fields_of(&index).map_err(error)?;
+    search.install(Some(Live {
+        index,
+        reader,
+        fields,
+    }));
+    Ok(true)
+}
+
 impl IndexerCore {
     /// Opens the live index when it is sound and takes its writer; otherwise
     /// leaves the engine not ready, for [`IndexerCore::ensure`] to rebuild.

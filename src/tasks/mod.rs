@@ -21,6 +21,11 @@ use crate::web::State;
 /// The longest a worker sleeps: another process may queue work it is not
 /// told about.
 const IDLE_WAIT: Duration = Duration::from_secs(5);
+/// How long a worker runs tasks before it looks at schedules and its stop
+/// flag again: a backlog of mail must not hold up expiry or shutdown.
+const BATCH: Duration = Duration::from_secs(2);
+/// How often a worker without the indexer reopens the search index.
+pub const FOLLOW_EVERY: Duration = Duration::from_secs(20);
 
 /// Wakes this process's worker when something is queued.
 #[derive(Debug, Default)]
@@ -49,15 +54,24 @@ impl Wake {
 }
 
 /// Runs every task due now (first queueing the rounds of schedules that have
-/// come); returns how many ran. The worker's loop, and tests' way to run
-/// background work at the moment they choose.
+/// come); returns how many ran. Tests' way to run background work at the
+/// moment they choose.
 pub fn run_due(state: &State, worker: &str) -> Result<usize, AppError> {
+    run_batch(state, worker, None)
+}
+
+/// Runs due tasks until none is left or `budget` has passed.
+fn run_batch(state: &State, worker: &str, budget: Option<Duration>) -> Result<usize, AppError> {
+    let started = std::time::Instant::now();
     let now = state.now();
     state
         .db
         .write_blocking_quiet(move |tx| schedule::tick(tx, now))?;
     let mut ran = 0;
     loop {
+        if budget.is_some_and(|b| started.elapsed() >= b) {
+            return Ok(ran);
+        }
         let now = state.now();
         let id = worker.to_string();
         let Some(task) = state
@@ -92,8 +106,20 @@ pub struct Worker {
 }
 
 impl Worker {
-    /// Starts the worker on its own thread.
+    /// Starts the worker on its own thread, in a process whose indexer keeps
+    /// the search index (`serve`).
     pub fn start(state: State) -> Result<Worker, AppError> {
+        Worker::spawn(state, false)
+    }
+
+    /// Starts the worker in a process without the indexer (`jobboard
+    /// worker`): it reopens the index `serve` keeps, read-only, every
+    /// [`FOLLOW_EVERY`], so job alerts can search.
+    pub fn start_alone(state: State) -> Result<Worker, AppError> {
+        Worker::spawn(state, true)
+    }
+
+    fn spawn(state: State, follow: bool) -> Result<Worker, AppError> {
         let stop = Arc::new(AtomicBool::new(false));
         let name = format!(
             "worker-{}-{}",
@@ -104,7 +130,7 @@ impl Worker {
             let (state, stop) = (state.clone(), stop.clone());
             std::thread::Builder::new()
                 .name("worker".into())
-                .spawn(move || work(&state, &stop, &name))
+                .spawn(move || work(&state, &stop, &name, follow))
                 .map_err(|e| AppError::internal(format!("cannot start the worker: {e}")))?
         };
         Ok(Worker {
@@ -124,10 +150,17 @@ impl Worker {
     }
 }
 
-fn work(state: &State, stop: &AtomicBool, name: &str) {
+fn work(state: &State, stop: &AtomicBool, name: &str, follow: bool) {
     tracing::info!(worker = name, "background worker started");
+    let mut followed: Option<std::time::Instant> = None;
     while !stop.load(Ordering::Acquire) {
-        if let Err(e) = run_due(state, name) {
+        if follow && followed.is_none_or(|t| t.elapsed() >= FOLLOW_EVERY) {
+            if let Err(e) = crate::search::indexer::follow(&state.search) {
+                tracing::warn!(error = %e, "background worker: cannot open the search index");
+            }
+            followed = Some(std::time::Instant::now());
+        }
+        if let Err(e) = run_batch(state, name, Some(BATCH)) {
             tracing::error!(error = %e, "background worker: could not run tasks");
         }
         let now = state.now();

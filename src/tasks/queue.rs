@@ -54,21 +54,36 @@ pub fn enqueue(
 
 /// Claims the next due task for `worker` (in the caller's IMMEDIATE
 /// transaction): a queued task whose time has come, or a running one whose
-/// lease ran out (its worker died).
+/// lease ran out (its worker died). Mail comes after other work, so a backlog
+/// of it never holds up expiry or alerts.
 pub fn claim(conn: &Connection, worker: &str, now: i64) -> Result<Option<Task>, AppError> {
+    // A task whose worker died on every attempt (one that kills its process,
+    // say) is given up rather than taken again forever.
+    conn.prepare_cached(
+        "UPDATE tasks SET state = 'failed', locked_by = NULL, locked_until = NULL, updated_at = ?1, \
+         last_error = 'its worker stopped during the last attempt' \
+         WHERE state = 'running' AND locked_until <= ?1 AND attempts >= ?2",
+    )?
+    .execute(params![now, MAX_ATTEMPTS])?;
     let row = conn
         .prepare_cached(
             "UPDATE tasks SET state = 'running', attempts = attempts + 1, locked_by = ?1, \
              locked_until = ?2 + ?3, updated_at = ?2 \
              WHERE id = (SELECT id FROM ( \
-                 SELECT id, run_at AS due FROM tasks WHERE state = 'queued' AND run_at <= ?2 \
+                 SELECT id, kind, run_at AS due FROM tasks WHERE state = 'queued' AND run_at <= ?2 \
                  UNION ALL \
-                 SELECT id, locked_until AS due FROM tasks WHERE state = 'running' AND locked_until <= ?2) \
-               ORDER BY due, id LIMIT 1) \
+                 SELECT id, kind, locked_until AS due FROM tasks \
+                 WHERE state = 'running' AND locked_until <= ?2) \
+               ORDER BY kind = 'mail', due, id LIMIT 1) \
              RETURNING id, kind, payload, attempts",
         )?
         .query_row(params![worker, now, LEASE_SECONDS], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get(3)?))
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get(3)?,
+            ))
         })
         .optional()?;
     Ok(row.map(|(id, kind, payload, attempt)| Task {
@@ -201,6 +216,27 @@ mod tests {
         assert!(claim(&c, "w2", 101).expect("claim").is_none(), "held by w1");
         finish(&c, id, "w1", 102).expect("finish");
         assert!(claim(&c, "w2", 10_000).expect("claim").is_none(), "done");
+    }
+
+    #[test]
+    fn other_work_goes_before_mail_and_a_deadly_task_is_given_up() {
+        let c = db();
+        enqueue(&c, "mail", &json!({}), 0, None, 0).expect("q");
+        let expire = enqueue(&c, "expire_jobs", &json!({}), 5, None, 5)
+            .expect("q")
+            .expect("new");
+        assert_eq!(claim(&c, "w", 10).expect("claim").expect("due").id, expire);
+        let c = db();
+        let id = enqueue(&c, "deadly", &json!({}), 0, None, 0)
+            .expect("q")
+            .expect("new");
+        let mut now = 0;
+        for _ in 0..MAX_ATTEMPTS {
+            claim(&c, "w", now).expect("claim").expect("taken");
+            now += LEASE_SECONDS;
+        }
+        assert!(claim(&c, "w", now).expect("claim").is_none());
+        assert_eq!(failed(&c, 5).expect("failed")[0].id, id);
     }
 
     #[test]

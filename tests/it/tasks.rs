@@ -295,3 +295,63 @@ fn two_workers_never_run_one_task_twice() {
     a.db.close();
     b.db.close();
 }
+
+/// `jobboard worker` without `serve` reads the index `serve` (here,
+/// `reindex`) keeps, so job alerts go out from a split deployment too.
+#[test]
+fn the_worker_command_alone_sends_job_alerts() {
+    let dir = tempfile::tempdir().expect("dir");
+    let data = dir.path().join("data");
+    let data_arg = data.to_str().expect("utf-8");
+    let run = |args: &[&str]| crate::common::run(dir.path(), args, &[], None);
+    assert!(
+        run(&["--data-dir", data_arg, "demo", "--jobs", "5"])
+            .status
+            .success()
+    );
+    assert!(run(&["--data-dir", data_arg, "reindex"]).status.success());
+    {
+        let config = jobboard::config::Config::for_data_dir(&data);
+        let state = jobboard::open(config, std::sync::Arc::new(jobboard::clock::SystemClock))
+            .expect("open");
+        state
+            .db
+            .write_blocking(|tx| {
+                Ok(tx.execute(
+                    "INSERT INTO alerts (email, query, frequency, created_at, confirmed_at, since) \
+                     VALUES ('split@example.com', '', 'instant', 0, 0, 0)",
+                    [],
+                )?)
+            })
+            .expect("alert");
+        state.db.close();
+    }
+    let outbox = data.join("outbox");
+    let mut child = crate::common::bin()
+        .args(["--data-dir", data_arg, "worker"])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn worker");
+    let start = std::time::Instant::now();
+    let mail = loop {
+        let found = std::fs::read_dir(&outbox)
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.ok())
+            .map(|e| {
+                crate::common::mail::parse(&std::fs::read_to_string(e.path()).unwrap_or_default())
+            })
+            .find(|m| m.to == "split@example.com");
+        if found.is_some() || start.elapsed() > std::time::Duration::from_secs(15) {
+            break found;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let status = child.wait().expect("wait");
+    let mail = mail.expect("an alert email from the worker alone");
+    assert!(mail.subject.contains("new jobs"), "{}", mail.subject);
+    assert!(status.success());
+}
