@@ -285,6 +285,8 @@ pub fn valid_email(s: &str) -> bool {
                     .chars()
                     .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>')
                 && s.len() <= 254
+                // And one the mailer can address: `a@b@c.example` is not.
+                && s.parse::<lettre::Address>().is_ok()
         }
         None => false,
     }
@@ -516,6 +518,21 @@ mod tests {
 
     fn input(v: Value) -> JobInput {
         serde_json::from_value(v).expect("shape")
+    }
+
+    #[test]
+    fn emails_the_mailer_can_address() {
+        assert!(valid_email("ana@example.com"));
+        assert!(valid_email("ana+jobs@sub.example.co.uk"));
+        for bad in [
+            "x@y@example.com",
+            "ana@",
+            "@example.com",
+            "ana example@x.io",
+            "a@b",
+        ] {
+            assert!(!valid_email(bad), "{bad}");
+        }
     }
 
     #[test]

@@ -396,11 +396,16 @@ pub fn expiring_unreminded(
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// Notes that a job's owner was reminded of this expiry date.
-pub fn mark_reminded(conn: &Connection, id: i64, expires_at: i64) -> Result<(), AppError> {
-    conn.prepare_cached("UPDATE jobs SET reminded_for = ?2 WHERE id = ?1")?
+/// Notes that a job's owner was reminded of this expiry date; false when it
+/// was noted already, or the job no longer expires then or is not live.
+pub fn mark_reminded(conn: &Connection, id: i64, expires_at: i64) -> Result<bool, AppError> {
+    let changed = conn
+        .prepare_cached(
+            "UPDATE jobs SET reminded_for = ?2 WHERE id = ?1 AND expires_at = ?2 \
+             AND status = 'published' AND reminded_for IS NOT ?2",
+        )?
         .execute(params![id, expires_at])?;
-    Ok(())
+    Ok(changed == 1)
 }
 
 /// Adds buffered view and apply-click counts.
