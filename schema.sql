@@ -167,7 +167,7 @@ CREATE TABLE schedules (
 -- to it. `last_round_at` is when its matches were last looked for (a daily or
 -- weekly digest's period runs from there).
 CREATE TABLE alerts (
-    id              INTEGER PRIMARY KEY,
+    id              INTEGER PRIMARY KEY AUTOINCREMENT, -- never reused: link tokens sign the id
     email           TEXT NOT NULL COLLATE NOCASE,
     query           TEXT NOT NULL DEFAULT '',
     frequency       TEXT NOT NULL CHECK (frequency IN ('instant', 'daily', 'weekly')),

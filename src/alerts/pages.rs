@@ -141,6 +141,13 @@ fn search_values(p: &crate::search::query::SearchParams) -> Vec<(&'static str, S
     ]
 }
 
+/// Alerts one address may have at once.
+const MAX_PER_ADDRESS: usize = 20;
+/// Characters of search words an alert may keep.
+const MAX_QUERY: usize = 200;
+/// Tags an alert may require.
+const MAX_TAGS: usize = 10;
+
 /// `GET /alerts`: the form, its search taken from the query string.
 #[handler]
 pub async fn new_page(req: &Request, Data(state): Data<&State>) -> poem::Result<Response> {
@@ -199,6 +206,34 @@ pub async fn subscribe(
             "frequency".into(),
             "Choose how often to hear about new jobs.".into(),
         );
+    }
+    if form.raw("q").chars().count() > MAX_QUERY {
+        errors.insert(
+            "q".into(),
+            format!("Use at most {MAX_QUERY} characters for the words to look for."),
+        );
+    }
+    if form.all("tag").len() + form.raw("tag").matches(',').count() > MAX_TAGS {
+        errors.insert("tag".into(), format!("Choose at most {MAX_TAGS} tags."));
+    }
+    if errors.is_empty() {
+        let address = email.clone();
+        let active = state
+            .db
+            .read(move |c| store::of_email(c, &address))
+            .await?
+            .iter()
+            .filter(|a| a.unsubscribed_at.is_none())
+            .count();
+        if active >= MAX_PER_ADDRESS {
+            errors.insert(
+                "email".into(),
+                format!(
+                    "This address has {MAX_PER_ADDRESS} alerts already: stop one from the link \
+                     in any alert email first."
+                ),
+            );
+        }
     }
     let (false, Some(frequency)) = (!errors.is_empty(), frequency) else {
         let mut values: Vec<(&'static str, String)> = ["q", "category", "job_type", "tag"]

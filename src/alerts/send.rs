@@ -92,7 +92,11 @@ fn new_jobs(state: &State, alert: &Alert, now: i64) -> Result<Option<Vec<Job>>, 
     let mut fresh = state.db.read_blocking(move |c| {
         let mut out = Vec::new();
         for job in found_new {
-            if !store::delivered(c, id, job.id)? {
+            // Hidden, taken down or closed since the index last heard: not sent.
+            let live = crate::jobs::store::get(c, job.id)
+                .map(|j| j.is_live(now))
+                .unwrap_or(false);
+            if live && !store::delivered(c, id, job.id)? {
                 out.push(job);
             }
         }

@@ -408,3 +408,62 @@ async fn subscribing_is_checked_and_rate_limited() {
     app.clock.advance(3600);
     subscribe(&app, &b, "c@example.com", &[("frequency", "daily")]).await;
 }
+
+#[tokio::test]
+async fn one_address_has_at_most_twenty_alerts_of_bounded_size() {
+    let app = TestApp::with_env(&[("JOBBOARD_LIMITS_ENABLED", "false")]);
+    let b = Browser::new(&app, "10.0.9.1");
+    let long = "rust ".repeat(50);
+    let page = b
+        .post(
+            "/alerts",
+            &[
+                ("email", "many@example.com"),
+                ("frequency", "daily"),
+                ("q", &long),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 422, "search words are bounded");
+    let tags = (0..11)
+        .map(|i| format!("t{i}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    let page = b
+        .post(
+            "/alerts",
+            &[
+                ("email", "many@example.com"),
+                ("frequency", "daily"),
+                ("tag", &tags),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 422, "tags are bounded");
+    for i in 0..20 {
+        let q = format!("word{i}");
+        let page = b
+            .post(
+                "/alerts",
+                &[
+                    ("email", "many@example.com"),
+                    ("frequency", "daily"),
+                    ("q", &q),
+                ],
+            )
+            .await;
+        assert_eq!(page.status, 303, "alert {i}");
+    }
+    let page = b
+        .post(
+            "/alerts",
+            &[
+                ("email", "many@example.com"),
+                ("frequency", "daily"),
+                ("q", "one more"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 422);
+    assert!(page.body.contains("20 alerts already"), "{}", page.body);
+}
