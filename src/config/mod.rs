@@ -512,6 +512,13 @@ impl Raw {
         let smtp_url = self.opt("mail.smtp_url");
         if transport == MailTransport::Smtp {
             match &smtp_url {
+                Some(url) if url.starts_with("smtp://") && sends_password_in_clear(url) => {
+                    return Err(self.err(
+                        "mail.smtp_url",
+                        "has a password but no TLS: use smtps://…:465, or add ?tls=required \
+                         (STARTTLS), or leave the credentials out for a local relay",
+                    ));
+                }
                 Some(url) if url.starts_with("smtp://") || url.starts_with("smtps://") => {}
                 _ => {
                     return Err(self.err(
@@ -610,6 +617,22 @@ fn parse_rate(s: &str) -> Option<Rate> {
     })
 }
 
+/// Whether an `smtp://` URL would log in without TLS to a server that is not
+/// on this machine.
+fn sends_password_in_clear(url: &str) -> bool {
+    let rest = url.trim_start_matches("smtp://");
+    let (authority, query) = match rest.split_once('?') {
+        Some((a, q)) => (a.split('/').next().unwrap_or(a), q),
+        None => (rest.split('/').next().unwrap_or(rest), ""),
+    };
+    let Some((_, host)) = authority.rsplit_once('@') else {
+        return false;
+    };
+    let host = host.rsplit_once(':').map_or(host, |(h, _)| h);
+    let local = matches!(host, "localhost" | "127.0.0.1" | "[::1]");
+    !local && !query.split('&').any(|p| p == "tls=required")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -623,6 +646,25 @@ mod tests {
                 .collect(),
             flags: flags.iter().map(|(k, v)| (*k, v.to_string())).collect(),
         })
+    }
+
+    #[test]
+    fn smtp_passwords_travel_only_over_tls() {
+        assert!(sends_password_in_clear("smtp://user:pw@mail.example:587"));
+        assert!(!sends_password_in_clear(
+            "smtp://user:pw@mail.example:587?tls=required"
+        ));
+        assert!(!sends_password_in_clear("smtp://user:pw@localhost:25"));
+        assert!(!sends_password_in_clear("smtp://mail.example:25"));
+        let e = load(
+            &[
+                ("JOBBOARD_MAIL_TRANSPORT", "smtp"),
+                ("JOBBOARD_MAIL_SMTP_URL", "smtp://u:p@mail.example:587"),
+            ],
+            &[],
+        )
+        .expect_err("clear text");
+        assert!(e.to_string().contains("no TLS"), "{e}");
     }
 
     #[test]
