@@ -32,22 +32,28 @@ pub struct TokenQuery {
     token: Option<String>,
 }
 
-/// Sends the verification link for a user's address.
+/// Sends the verification link for a user's address: the token and the
+/// mail carrying it are written in one transaction, so neither exists
+/// without the other.
 async fn send_verification(state: &State, user_id: i64, email: &str) -> Result<(), AppError> {
     let now = state.now();
-    let token = state
-        .db
-        .write(move |tx| store::issue_token(tx, user_id, Purpose::VerifyEmail, now))
-        .await?;
-    let link = state.url(&format!("/verify-email?token={token}"));
+    let (st, to) = (state.clone(), email.to_string());
     state
-        .send_mail(Email {
-            to: email,
-            subject: &format!("Verify your email for {}", state.config.site.name),
-            template: "verify_email",
-            context: context! { link },
+        .db
+        .write(move |tx| {
+            let token = store::issue_token(tx, user_id, Purpose::VerifyEmail, now)?;
+            let link = st.url(&format!("/verify-email?token={token}"));
+            let subject = format!("Verify your email for {}", st.config.site.name);
+            let email = Email {
+                to: &to,
+                subject: &subject,
+                template: "verify_email",
+                context: context! { link },
+            };
+            st.mailer.queue(tx, &st.templates, &email, now)
         })
-        .await;
+        .await?;
+    state.wake.notify();
     Ok(())
 }
 
@@ -370,30 +376,27 @@ pub async fn forgot(
 
 async fn send_reset(state: &State, account: &str) -> Result<(), AppError> {
     let now = state.now();
-    let lookup = account.to_string();
-    let issued = state
+    let (lookup, st) = (account.to_string(), state.clone());
+    // The token and its mail in one transaction.
+    state
         .db
         .write(move |tx| match store::by_email(tx, &lookup)? {
-            Some((user, _)) if !user.disabled => Ok(Some(store::issue_token(
-                tx,
-                user.id,
-                Purpose::ResetPassword,
-                now,
-            )?)),
-            _ => Ok(None),
+            Some((user, _)) if !user.disabled => {
+                let token = store::issue_token(tx, user.id, Purpose::ResetPassword, now)?;
+                let link = st.url(&format!("/reset-password?token={token}"));
+                let subject = format!("Reset your {} password", st.config.site.name);
+                let email = Email {
+                    to: &user.email,
+                    subject: &subject,
+                    template: "reset_password",
+                    context: context! { link },
+                };
+                st.mailer.queue(tx, &st.templates, &email, now).map(|_| ())
+            }
+            _ => Ok(()),
         })
         .await?;
-    if let Some(token) = issued {
-        let link = state.url(&format!("/reset-password?token={token}"));
-        state
-            .send_mail(Email {
-                to: account,
-                subject: &format!("Reset your {} password", state.config.site.name),
-                template: "reset_password",
-                context: context! { link },
-            })
-            .await;
-    }
+    state.wake.notify();
     Ok(())
 }
 
