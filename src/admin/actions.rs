@@ -111,10 +111,10 @@ pub async fn job_action(
         _ => return Err(AppError::NotFound.into()),
     };
     let now = state.now();
-    let config = state.config.clone();
+    let (config, st) = (state.config.clone(), state.clone());
     let admin_id = admin.id;
     let done = act.clone();
-    let (job, owner) = state
+    state
         .db
         .write(move |tx| {
             let job = jobs::get(tx, id)?;
@@ -145,36 +145,39 @@ pub async fn job_action(
                 Some(&detail),
                 now,
             )?;
-            Ok((job, store::owner_email(tx, id)?))
+            // The owner hears in the same transaction: the change and its
+            // mail are committed together or not at all.
+            if let Some(owner) = store::owner_email(tx, id)? {
+                let mailed = match &done {
+                    JobAction::Approve => {
+                        let published = jobs::get(tx, id)?;
+                        crate::jobs::owned::queue_published(&st, tx, &published, &owner, now)
+                    }
+                    JobAction::Reject(reason) => {
+                        let subject = format!("Your job was not approved: {}", job.title);
+                        let email = Email {
+                            to: &owner,
+                            subject: &subject,
+                            template: "job_rejected",
+                            context: context! {
+                                title => &job.title,
+                                company => &job.company.name,
+                                reason,
+                                link => st.url("/dashboard"),
+                            },
+                        };
+                        st.mailer.queue(tx, &st.templates, &email, now).map(|_| ())
+                    }
+                    _ => Ok(()),
+                };
+                if let Err(e) = mailed {
+                    tracing::warn!(error = %e, job = id, "could not mail a job's owner");
+                }
+            }
+            Ok(())
         })
         .await?;
-    if let Some(to) = owner.as_deref() {
-        match &act {
-            JobAction::Approve => {
-                let published = state
-                    .db
-                    .read(move |c| crate::jobs::store::get(c, id))
-                    .await?;
-                crate::jobs::owned::mail_published(state, &published, to).await;
-            }
-            JobAction::Reject(reason) => {
-                state
-                    .send_mail(Email {
-                        to,
-                        subject: &format!("Your job was not approved: {}", job.title),
-                        template: "job_rejected",
-                        context: context! {
-                            title => &job.title,
-                            company => &job.company.name,
-                            reason,
-                            link => state.url("/dashboard"),
-                        },
-                    })
-                    .await;
-            }
-            _ => {}
-        }
-    }
+    state.wake.notify();
     let back = back_to(&form, &format!("/admin/jobs/{id}"));
     let back = if matches!(act, JobAction::Delete) && is_job_page(&back, id) {
         "/admin/jobs".to_string()

@@ -95,13 +95,19 @@ pub async fn edit(
     let now = state.now();
     let id = job.id;
     let user_id = user.id;
-    let config = state.config.clone();
+    let (config, st) = (state.config.clone(), state.clone());
     let back_to_review = state
         .db
-        .write(move |tx| owned::update(tx, &config, &user, id, &new, now))
+        .write(move |tx| {
+            let to_review = owned::update(tx, &config, &user, id, &new, now)?;
+            if to_review {
+                owned::queue_notices(&st, tx, id, now)?;
+            }
+            Ok(to_review)
+        })
         .await?;
     if back_to_review {
-        owned::notify_submitted(state, id).await?;
+        state.wake.notify();
         return Ok(web::see_other("/dashboard?done=review"));
     }
     if job.status == Status::Draft && form.get("then") == Some("submit") {
@@ -117,15 +123,16 @@ async fn submit_draft(state: &State, user_id: i64, id: i64) -> poem::Result<Resp
         return Ok(web::see_other(&format!("/post/{id}/preview")));
     }
     let now = state.now();
-    let config = state.config.clone();
+    let (config, st) = (state.config.clone(), state.clone());
     let job = state
         .db
         .write(move |tx| {
             owned::submit(tx, &config, user_id, id, now)?;
+            owned::queue_notices(&st, tx, id, now)?;
             owned::get(tx, user_id, id)
         })
         .await?;
-    owned::notify_submitted(state, id).await?;
+    state.wake.notify();
     let done = if job.status == Status::PendingReview {
         "pending"
     } else {

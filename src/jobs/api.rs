@@ -229,18 +229,17 @@ impl JobsApi {
         state
             .limits
             .hit("post_account", &user.id.to_string(), rate, now)?;
-        let config = Arc::clone(&state.config);
+        let (config, st) = (Arc::clone(&state.config), state.clone());
         let id = state
             .db
             .write(move |tx| {
                 let placement = owned::submitted_placement(&config, now);
-                owned::create(tx, &config, &user, &new_job, placement, now)
+                let id = owned::create(tx, &config, &user, &new_job, placement, now)?;
+                owned::queue_notices(&st, tx, id, now)?;
+                Ok(id)
             })
             .await?;
-        if let Err(e) = owned::notify_submitted(state, id).await {
-            // The job is stored; the admins will see it in the queue anyway.
-            tracing::error!(error = %e, job_id = id, "could not tell the admins of a new job");
-        }
+        state.wake.notify();
         let job = state.db.read(move |c| store::get(c, id)).await?;
         let location = state.url(&format!("/api/v1/jobs/{id}"));
         let job = JobJson::new(&job, &state.config.base_url);
@@ -261,19 +260,20 @@ impl JobsApi {
     ) -> Result<Json<JobJson>, ApiError> {
         let user = auth.user(state).await?;
         let (id, now, config) = (id.0, state.now(), Arc::clone(&state.config));
-        let (job, to_review) = state
+        let st = state.clone();
+        let job = state
             .db
             .write(move |tx| {
                 let mut shape = input_shape(&owned::get(tx, user.id, id)?);
                 merge(&mut shape, body.0);
                 let new_job = to_input(shape)?.validate(&config.site.categories)?;
-                let to_review = owned::update(tx, &config, &user, id, &new_job, now)?;
-                Ok((owned::get(tx, user.id, id)?, to_review))
+                if owned::update(tx, &config, &user, id, &new_job, now)? {
+                    owned::queue_notices(&st, tx, id, now)?;
+                }
+                owned::get(tx, user.id, id)
             })
             .await?;
-        if to_review {
-            owned::notify_submitted(state, id).await?;
-        }
+        state.wake.notify();
         Ok(Json(JobJson::new(&job, &state.config.base_url)))
     }
 

@@ -145,42 +145,43 @@ pub fn delete(conn: &Connection, user_id: i64, id: i64, now: i64) -> Result<(), 
     store::delete(conn, id, now)
 }
 
-/// After a job is submitted or resubmitted: when it waits for review, each
-/// admin is told; when it went live (and shows), its owner is.
-pub async fn notify_submitted(state: &crate::web::State, job_id: i64) -> Result<(), AppError> {
-    let (job, admins, owner) = state
-        .db
-        .read(move |c| {
-            let job = store::get(c, job_id)?;
-            let owner = match job.owner_id {
-                Some(id) => Some(accounts::by_id(c, id)?.email),
-                None => None,
-            };
-            Ok((job, accounts::admin_emails(c)?, owner))
-        })
-        .await?;
+/// After a job is submitted or resubmitted, in the same transaction: when it
+/// waits for review each admin is told, and when it went live (and shows) its
+/// owner is. A mail that cannot be built is logged and skipped: the change
+/// itself stands.
+pub fn queue_notices(
+    st: &crate::web::State,
+    tx: &Connection,
+    job_id: i64,
+    now: i64,
+) -> Result<(), AppError> {
+    let job = store::get(tx, job_id)?;
     match job.status {
         Status::PendingReview => {
-            let link = state.url("/admin");
+            let link = st.url("/admin");
             let subject = format!("Waiting for review: {}", job.title);
-            for admin in &admins {
-                state
-                    .send_mail(crate::mail::Email {
-                        to: admin,
-                        subject: &subject,
-                        template: "job_review",
-                        context: minijinja::context! {
-                            title => &job.title,
-                            company => &job.company.name,
-                            link => &link,
-                        },
-                    })
-                    .await;
+            for admin in accounts::admin_emails(tx)? {
+                let email = crate::mail::Email {
+                    to: &admin,
+                    subject: &subject,
+                    template: "job_review",
+                    context: minijinja::context! {
+                        title => &job.title,
+                        company => &job.company.name,
+                        link => &link,
+                    },
+                };
+                if let Err(e) = st.mailer.queue(tx, &st.templates, &email, now) {
+                    tracing::warn!(error = %e, job = job.id, "could not tell an admin of a job");
+                }
             }
         }
         Status::Published if !job.hidden => {
-            if let Some(owner) = owner {
-                mail_published(state, &job, &owner).await;
+            if let Some(owner) = job.owner_id {
+                let owner = accounts::by_id(tx, owner)?.email;
+                if let Err(e) = queue_published(st, tx, &job, &owner, now) {
+                    tracing::warn!(error = %e, job = job.id, "could not tell an owner their job is live");
+                }
             }
         }
         _ => {}
@@ -188,25 +189,32 @@ pub async fn notify_submitted(state: &crate::web::State, job_id: i64) -> Result<
     Ok(())
 }
 
-/// Tells an owner their job is live, with its link and end date.
-pub async fn mail_published(state: &crate::web::State, job: &Job, owner: &str) {
+/// Queues the mail telling an owner their job is live, with its link and end
+/// date.
+pub fn queue_published(
+    st: &crate::web::State,
+    tx: &Connection,
+    job: &Job,
+    owner: &str,
+    now: i64,
+) -> Result<(), AppError> {
     let expires = job
         .expires_at
         .map(crate::clock::human_date)
         .unwrap_or_default();
-    state
-        .send_mail(crate::mail::Email {
-            to: owner,
-            subject: &format!("Your job is live: {}", job.title),
-            template: "job_published",
-            context: minijinja::context! {
-                title => &job.title,
-                company => &job.company.name,
-                link => state.url(&job.path()),
-                expires,
-            },
-        })
-        .await;
+    let subject = format!("Your job is live: {}", job.title);
+    let email = crate::mail::Email {
+        to: owner,
+        subject: &subject,
+        template: "job_published",
+        context: minijinja::context! {
+            title => &job.title,
+            company => &job.company.name,
+            link => st.url(&job.path()),
+            expires,
+        },
+    };
+    st.mailer.queue(tx, &st.templates, &email, now).map(|_| ())
 }
 
 /// Submits one of the owner's drafts: live now, or to review (see

@@ -318,13 +318,16 @@ pub async fn submit(
         return Ok(moved);
     }
     let now = state.now();
-    let config = state.config.clone();
+    let (config, st) = (state.config.clone(), state.clone());
     let id = job.id;
     state
         .db
-        .write(move |tx| owned::submit(tx, &config, user.id, id, now))
+        .write(move |tx| {
+            owned::submit(tx, &config, user.id, id, now)?;
+            owned::queue_notices(&st, tx, id, now)
+        })
         .await?;
-    owned::notify_submitted(state, id).await?;
+    state.wake.notify();
     Ok(web::see_other(&format!("/post/{id}/done")))
 }
 
