@@ -256,27 +256,32 @@ pub async fn subscribe(
         )?);
     };
     let query = search::stored(&p);
-    let address = email.clone();
-    let id = state
-        .db
-        .write_quiet(move |tx| store::subscribe(tx, &address, &query, frequency, now))
-        .await?;
-    let link = state.url(&format!(
-        "/alerts/confirm/{}",
-        token::make(&state.keys, Purpose::Confirm, id)
-    ));
+    let summary = search::describe(&p, categories);
+    let st = state.clone();
+    // The alert and its confirmation mail in one transaction.
     state
-        .send_mail(Email {
-            to: &email,
-            subject: &format!("Confirm your job alert on {}", state.config.site.name),
-            template: "alert_confirm",
-            context: context! {
-                link,
-                summary => search::describe(&p, categories),
-                frequency => frequency.label(),
-            },
+        .db
+        .write_quiet(move |tx| {
+            let id = store::subscribe(tx, &email, &query, frequency, now)?;
+            let link = st.url(&format!(
+                "/alerts/confirm/{}",
+                token::make(&st.keys, Purpose::Confirm, id)
+            ));
+            let subject = format!("Confirm your job alert on {}", st.config.site.name);
+            let mail = Email {
+                to: &email,
+                subject: &subject,
+                template: "alert_confirm",
+                context: context! {
+                    link,
+                    summary,
+                    frequency => frequency.label(),
+                },
+            };
+            st.mailer.queue(tx, &st.templates, &mail, now)
         })
-        .await;
+        .await?;
+    state.wake.notify();
     Ok(web::see_other("/alerts/sent"))
 }
 

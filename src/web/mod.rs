@@ -89,25 +89,6 @@ impl AppState {
         format!("{}{path}", self.config.base_url)
     }
 
-    /// Sends an email (see [`crate::mail`]); a failure is logged, not returned:
-    /// the action that sends it has already happened.
-    pub async fn send_mail<C: Serialize>(&self, email: crate::mail::Email<'_, C>) {
-        let (to, subject) = (email.to.to_string(), email.subject.to_string());
-        let now = self.now();
-        let queued = match self.mailer.payload(&self.templates, &email, now) {
-            Ok(payload) => {
-                self.db
-                    .write_quiet(move |tx| crate::mail::queue_payload(tx, &payload, now))
-                    .await
-            }
-            Err(e) => Err(e),
-        };
-        match queued {
-            Ok(_) => self.wake.notify(),
-            Err(e) => tracing::error!(error = %e, %to, %subject, "could not queue an email"),
-        }
-    }
-
     /// Renders a page to bytes.
     pub fn render<S: Serialize>(&self, template: &str, ctx: S) -> Result<Bytes, AppError> {
         Ok(Bytes::from(self.templates.render(template, ctx)?))

@@ -213,16 +213,20 @@ fn the_worker_command_delivers_queued_mail_and_stops_on_sigterm() {
         let config = jobboard::config::Config::for_data_dir(&data);
         let state = jobboard::open(config, std::sync::Arc::new(jobboard::clock::SystemClock))
             .expect("open");
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        runtime.block_on(state.send_mail(jobboard::mail::Email {
-            to: "someone@example.com",
-            subject: "Queued elsewhere",
-            template: "job_review",
-            context: minijinja::context! { title => "T", company => "C", link => "https://x" },
-        }));
+        let st = state.clone();
+        let now = state.now();
+        state
+            .db
+            .write_blocking(move |tx| {
+                let email = jobboard::mail::Email {
+                    to: "someone@example.com",
+                    subject: "Queued elsewhere",
+                    template: "job_review",
+                    context: minijinja::context! { title => "T", company => "C", link => "https://x" },
+                };
+                st.mailer.queue(tx, &st.templates, &email, now)
+            })
+            .expect("queued");
         state.db.close();
     }
     let outbox = data.join("outbox");
