@@ -80,7 +80,13 @@ fn new_jobs(state: &State, alert: &Alert, now: i64) -> Result<Option<Vec<Job>>, 
         let mut older = false;
         for job in found.jobs {
             match job.published_at {
-                Some(at) if at > alert.since => found_new.push(job),
+                // The search read these rows from the database just now: one
+                // hidden, taken down or closed since the index heard is not sent.
+                Some(at) if at > alert.since => {
+                    if job.is_live(now) {
+                        found_new.push(job);
+                    }
+                }
                 _ => older |= !job.featured,
             }
         }
@@ -92,11 +98,7 @@ fn new_jobs(state: &State, alert: &Alert, now: i64) -> Result<Option<Vec<Job>>, 
     let mut fresh = state.db.read_blocking(move |c| {
         let mut out = Vec::new();
         for job in found_new {
-            // Hidden, taken down or closed since the index last heard: not sent.
-            let live = crate::jobs::store::get(c, job.id)
-                .map(|j| j.is_live(now))
-                .unwrap_or(false);
-            if live && !store::delivered(c, id, job.id)? {
+            if !store::delivered(c, id, job.id)? {
                 out.push(job);
             }
         }
