@@ -6,7 +6,6 @@ mod cli;
 mod users;
 
 use jobboard::clock::Clock;
-use jobboard::jobs::input::JobInput;
 use jobboard::jobs::model::Status;
 use jobboard::jobs::store::Placement;
 use serde_json::json;
@@ -19,7 +18,7 @@ const EMPLOYER: &str = "hr@tidewater.example";
 
 /// Stores a job for `owner` (as `/post` would) with `placement`; its id.
 async fn owned_job(app: &TestApp, owner: i64, title: &str, placement: Placement) -> i64 {
-    let input: JobInput = serde_json::from_value(json!({
+    let job = json!({
         "title": title,
         "company": {"name": "Tidewater Labs", "website": "https://tidewater.example"},
         "description": "Measure the **tides**.",
@@ -28,21 +27,8 @@ async fn owned_job(app: &TestApp, owner: i64, title: &str, placement: Placement)
         "tags": ["python"],
         "remote": ["worldwide"],
         "apply_url": "https://tidewater.example/apply"
-    }))
-    .expect("job shape");
-    let job = input
-        .validate(&app.state.config.site.categories)
-        .expect("valid job");
-    let config = app.state.config.clone();
-    let now = app.clock.unix();
-    app.state
-        .db
-        .write(move |tx| {
-            let user = jobboard::accounts::store::by_id(tx, owner)?;
-            jobboard::jobs::owned::create(tx, &config, &user, &job, placement, now)
-        })
-        .await
-        .expect("stored")
+    });
+    app.store_owned_job(owner, job, placement).await
 }
 
 fn pending() -> Placement {

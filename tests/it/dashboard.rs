@@ -5,7 +5,6 @@ mod company;
 mod tokens;
 
 use jobboard::clock::Clock;
-use jobboard::jobs::input::JobInput;
 use jobboard::jobs::model::{Job, Status};
 use jobboard::jobs::owned;
 use jobboard::jobs::store::{self, Placement};
@@ -49,20 +48,7 @@ async fn own_job(app: &TestApp, owner: i64, fields: Value, placement: Placement)
             base.insert(k.clone(), v.clone());
         }
     }
-    let input: JobInput = serde_json::from_value(job).expect("job shape");
-    let new = input
-        .validate(&app.state.config.site.categories)
-        .expect("valid job");
-    let config = app.state.config.clone();
-    let now = app.clock.unix();
-    app.state
-        .db
-        .write(move |tx| {
-            let user = jobboard::accounts::store::by_id(tx, owner)?;
-            owned::create(tx, &config, &user, &new, placement, now)
-        })
-        .await
-        .expect("stored")
+    app.store_owned_job(owner, job, placement).await
 }
 
 /// A job live from now for the board's duration.

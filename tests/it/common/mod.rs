@@ -171,33 +171,38 @@ impl TestApp {
                 base.insert(k.clone(), v.clone());
             }
         }
+        let status = jobboard::jobs::model::Status::parse(status).expect("a status");
+        let placement = if status == jobboard::jobs::model::Status::Published {
+            jobboard::jobs::owned::published_now(&self.state.config, self.clock.unix())
+        } else {
+            Placement {
+                status,
+                published_at: None,
+                expires_at: None,
+            }
+        };
+        let id = self.store_owned_job(owner, job, placement).await;
+        self.index();
+        id
+    }
+
+    /// Stores a complete job (as JSON input) for an owner in `placement`,
+    /// through the same validation and store as the posting flow; not indexed.
+    pub async fn store_owned_job(&self, owner: i64, job: Value, placement: Placement) -> i64 {
         let input: JobInput = serde_json::from_value(job).expect("job shape");
         let new = input
             .validate(&self.state.config.site.categories)
             .expect("valid job");
         let config = self.state.config.clone();
         let now = self.clock.unix();
-        let status = jobboard::jobs::model::Status::parse(status).expect("a status");
-        let id = self
-            .state
+        self.state
             .db
             .write(move |tx| {
                 let user = jobboard::accounts::store::by_id(tx, owner)?;
-                let placement = if status == jobboard::jobs::model::Status::Published {
-                    jobboard::jobs::owned::published_now(&config, now)
-                } else {
-                    Placement {
-                        status,
-                        published_at: None,
-                        expires_at: None,
-                    }
-                };
                 jobboard::jobs::owned::create(tx, &config, &user, &new, placement, now)
             })
             .await
-            .expect("stored");
-        self.index();
-        id
+            .expect("stored")
     }
 
     /// Writes buffered view and click counts, as `serve` does every two seconds.
