@@ -4,6 +4,7 @@
 pub mod browser;
 pub mod mail;
 pub mod smtp;
+pub mod stripe;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
