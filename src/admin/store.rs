@@ -202,15 +202,7 @@ pub fn reject(conn: &Connection, id: i64, reason: &str, now: i64) -> Result<(), 
     queued(conn, changed, id, now)
 }
 
-/// Features a job (first on the board) or stops featuring it.
-pub fn set_featured(conn: &Connection, id: i64, featured: bool, now: i64) -> Result<(), AppError> {
-    let changed = conn
-        .prepare_cached(
-            "UPDATE jobs SET featured = ?2, updated_at = ?3 WHERE id = ?1 AND deleted_at IS NULL",
-        )?
-        .execute(params![id, featured, now])?;
-    queued(conn, changed, id, now)
-}
+pub use crate::jobs::store::set_featured;
 
 /// Ends a published job now: status `expired`, expiring at `now`. Any other
 /// job is refused: expiring a draft or a rejected job would give it a public

@@ -488,19 +488,8 @@ impl Raw {
                 "is above 0, which needs stripe.secret_key and stripe.webhook_secret",
             ));
         }
-        if paid {
-            // Until Stripe Checkout is built, a price would let jobs go live
-            // unpaid: refuse it rather than give posts away.
-            let key = if posting.price_cents > 0 {
-                "posting.price_cents"
-            } else {
-                "posting.featured_price_cents"
-            };
-            return Err(self.err(
-                key,
-                "is above 0, but paid posting is not available in this version yet: \
-                 leave it at 0 (free posting)",
-            ));
+        if !(stripe.api_base.starts_with("https://") || stripe.api_base.starts_with("http://")) {
+            return Err(self.err("stripe.api_base", "must be an http:// or https:// URL"));
         }
 
         let transport = match self.get("mail.transport").trim() {
@@ -693,11 +682,9 @@ mod tests {
             ],
             &[],
         )
-        .expect_err("not yet available");
-        assert!(
-            e.to_string().contains("not available in this version yet"),
-            "{e}"
-        );
+        .expect("a price with both Stripe keys is paid posting");
+        assert_eq!(e.posting.price_cents, 5000);
+        assert!(e.stripe_enabled());
         let e = load(&[("JOBBOARD_POSTING_PRICE_CENTS", "5000")], &[]).expect_err("no keys");
         assert!(e.to_string().contains("posting.price_cents"), "{e}");
         assert!(

@@ -18,6 +18,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ),
     ("0004_tasks", include_str!("migrations/0004_tasks.sql")),
     ("0005_alerts", include_str!("migrations/0005_alerts.sql")),
+    (
+        "0006_payments",
+        include_str!("migrations/0006_payments.sql"),
+    ),
 ];
 
 /// The schema version this binary writes.

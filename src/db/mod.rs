@@ -53,6 +53,26 @@ fn configure(conn: &Connection, writer: bool) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// How a write is committed.
+#[derive(Debug, Clone, Copy)]
+struct How {
+    /// Bump the data version (public pages may have changed).
+    bump: bool,
+    /// Sync to disk before answering.
+    durable: bool,
+}
+
+impl How {
+    const PUBLIC: How = How {
+        bump: true,
+        durable: false,
+    };
+    const QUIET: How = How {
+        bump: false,
+        durable: false,
+    };
+}
+
 /// Copies the WAL into the database and truncates it (best effort: readers
 /// still open keep what they need).
 pub fn checkpoint(conn: &Connection) {
@@ -135,7 +155,7 @@ impl Db {
     fn write_job<F, R>(
         &self,
         f: F,
-        bump: bool,
+        how: How,
         reply: impl FnOnce(Result<R, AppError>) + Send + 'static,
     ) -> Result<(), AppError>
     where
@@ -145,14 +165,24 @@ impl Db {
         let inner = Arc::clone(&self.inner);
         self.send(Box::new(move |conn: &mut Connection| {
             let result = (|| {
+                if how.durable {
+                    // The commit (and every frame before it) reaches the
+                    // disk before the caller hears of it.
+                    conn.pragma_update(None, "synchronous", "FULL")?;
+                }
                 let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
                 let value = f(&tx)?;
                 tx.commit()?;
-                if bump {
+                if how.bump {
                     inner.version.fetch_add(1, Ordering::AcqRel);
                 }
                 Ok(value)
             })();
+            if how.durable {
+                if let Err(e) = conn.pragma_update(None, "synchronous", "NORMAL") {
+                    tracing::error!(error = %e, "cannot set synchronous back to NORMAL");
+                }
+            }
             reply(result);
         }))
     }
@@ -163,7 +193,7 @@ impl Db {
         F: FnOnce(&Transaction<'_>) -> Result<R, AppError> + Send + 'static,
         R: Send + 'static,
     {
-        self.write_async(f, true).await
+        self.write_async(f, How::PUBLIC).await
     }
 
     /// As [`Db::write`] for changes nobody sees on public pages (counters): the
@@ -173,16 +203,34 @@ impl Db {
         F: FnOnce(&Transaction<'_>) -> Result<R, AppError> + Send + 'static,
         R: Send + 'static,
     {
-        self.write_async(f, false).await
+        self.write_async(f, How::QUIET).await
     }
 
-    async fn write_async<F, R>(&self, f: F, bump: bool) -> Result<R, AppError>
+    /// As [`Db::write`], and durable: the commit is on disk (`synchronous =
+    /// FULL`) before this returns, so a power cut cannot take back what the
+    /// caller then acknowledges (a payment Stripe will not send again).
+    pub async fn write_durable<F, R>(&self, f: F) -> Result<R, AppError>
+    where
+        F: FnOnce(&Transaction<'_>) -> Result<R, AppError> + Send + 'static,
+        R: Send + 'static,
+    {
+        self.write_async(
+            f,
+            How {
+                bump: true,
+                durable: true,
+            },
+        )
+        .await
+    }
+
+    async fn write_async<F, R>(&self, f: F, how: How) -> Result<R, AppError>
     where
         F: FnOnce(&Transaction<'_>) -> Result<R, AppError> + Send + 'static,
         R: Send + 'static,
     {
         let (tx, rx) = tokio::sync::oneshot::channel();
-        self.write_job(f, bump, move |r| {
+        self.write_job(f, how, move |r| {
             let _ = tx.send(r);
         })?;
         rx.await
@@ -195,7 +243,7 @@ impl Db {
         F: FnOnce(&Transaction<'_>) -> Result<R, AppError> + Send + 'static,
         R: Send + 'static,
     {
-        self.write_sync(f, true)
+        self.write_sync(f, How::PUBLIC)
     }
 
     /// As [`Db::write_blocking`] for changes nobody sees on public pages.
@@ -204,16 +252,31 @@ impl Db {
         F: FnOnce(&Transaction<'_>) -> Result<R, AppError> + Send + 'static,
         R: Send + 'static,
     {
-        self.write_sync(f, false)
+        self.write_sync(f, How::QUIET)
     }
 
-    fn write_sync<F, R>(&self, f: F, bump: bool) -> Result<R, AppError>
+    /// As [`Db::write_durable`], blocking the calling thread.
+    pub fn write_blocking_durable<F, R>(&self, f: F) -> Result<R, AppError>
+    where
+        F: FnOnce(&Transaction<'_>) -> Result<R, AppError> + Send + 'static,
+        R: Send + 'static,
+    {
+        self.write_sync(
+            f,
+            How {
+                bump: true,
+                durable: true,
+            },
+        )
+    }
+
+    fn write_sync<F, R>(&self, f: F, how: How) -> Result<R, AppError>
     where
         F: FnOnce(&Transaction<'_>) -> Result<R, AppError> + Send + 'static,
         R: Send + 'static,
     {
         let (tx, rx) = mpsc::sync_channel(1);
-        self.write_job(f, bump, move |r| {
+        self.write_job(f, how, move |r| {
             let _ = tx.send(r);
         })?;
         rx.recv()
@@ -293,6 +356,25 @@ impl Db {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn durable_writes_commit_with_synchronous_full() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = Db::open(&dir.path().join("t.db")).expect("open");
+        let level = |tx: &Transaction<'_>| -> Result<i64, AppError> {
+            Ok(tx.query_row("PRAGMA synchronous", [], |r| r.get(0))?)
+        };
+        // 1 = NORMAL, 2 = FULL.
+        assert_eq!(db.write(level).await.expect("write"), 1);
+        assert_eq!(db.write_durable(level).await.expect("durable"), 2);
+        assert_eq!(db.write_blocking_durable(level).expect("durable"), 2);
+        // Back to NORMAL for everything else, even after a failed durable write.
+        let failed: Result<(), AppError> = db
+            .write_durable(|_| Err(AppError::BadRequest("no".into())))
+            .await;
+        assert!(failed.is_err());
+        assert_eq!(db.write(level).await.expect("write"), 1);
+    }
 
     #[tokio::test]
     async fn writes_then_reads_in_wal() {

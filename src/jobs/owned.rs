@@ -12,6 +12,15 @@ use crate::companies::store as companies;
 use crate::config::Config;
 use crate::error::AppError;
 
+/// Back to (or still) a draft: no dates.
+pub fn draft_placement() -> Placement {
+    Placement {
+        status: Status::Draft,
+        published_at: None,
+        expires_at: None,
+    }
+}
+
 /// Where a newly submitted job goes: to review when the board requires
 /// approval, else live now for `posting.duration_days`.
 pub fn submitted_placement(config: &Config, now: i64) -> Placement {

@@ -113,6 +113,13 @@ pub fn get(conn: &Connection, id: i64) -> Result<Job, AppError> {
     Ok(conn.prepare_cached(&sql)?.query_row([id], from_row)?)
 }
 
+/// A job's title, deleted or not (for payment records).
+pub fn title_of(conn: &Connection, id: i64) -> Result<String, AppError> {
+    Ok(conn
+        .prepare_cached("SELECT title FROM jobs WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))?)
+}
+
 /// One job the public may see now.
 pub fn get_live(conn: &Connection, id: i64, now: i64) -> Result<Job, AppError> {
     let job = get(conn, id)?;
@@ -347,6 +354,16 @@ pub fn set_placement(
             placement.expires_at,
             now
         ])?;
+    queue_changed(conn, changed, id, now)
+}
+
+/// Features a job (first on the board) or stops featuring it; queued for the index.
+pub fn set_featured(conn: &Connection, id: i64, featured: bool, now: i64) -> Result<(), AppError> {
+    let changed = conn
+        .prepare_cached(
+            "UPDATE jobs SET featured = ?2, updated_at = ?3 WHERE id = ?1 AND deleted_at IS NULL",
+        )?
+        .execute(params![id, featured, now])?;
     queue_changed(conn, changed, id, now)
 }
 

@@ -37,10 +37,26 @@ pub fn run(state: &State, task: &Task) -> Result<(), String> {
                 crate::accounts::store::purge_expired(tx, now)?;
                 crate::alerts::store::purge(tx, now)?;
                 super::queue::purge_done(tx, now - 7 * 86_400)?;
+                // Stripe resends an event for three days at most.
+                tx.execute(
+                    "DELETE FROM stripe_events WHERE received_at < ?1",
+                    [now - 90 * 86_400],
+                )?;
                 Ok(())
             })
             .map_err(text),
         "alerts" => crate::alerts::send::send_due(state, now)
+            .map(|_| ())
+            .map_err(text),
+        "stripe_event" => {
+            let event = task
+                .payload
+                .get("event")
+                .and_then(Value::as_str)
+                .ok_or("the task names no event")?;
+            crate::payments::reconcile::handle_event(state, event).map_err(text)
+        }
+        "reconcile_payments" => crate::payments::reconcile::reconcile(state)
             .map(|_| ())
             .map_err(text),
         "optimize" => state

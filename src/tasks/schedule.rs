@@ -41,6 +41,12 @@ pub const SCHEDULES: &[Schedule] = &[
         kind: "alerts",
         every: 30,
     },
+    // Payments unsettled after a few minutes are looked up at Stripe, so a
+    // lost webhook never loses a paid job. A round with none costs one query.
+    Schedule {
+        kind: "reconcile_payments",
+        every: 60,
+    },
     // `PRAGMA optimize`, as SQLite advises for long-lived connections.
     Schedule {
         kind: "optimize",
@@ -99,8 +105,8 @@ mod tests {
         assert_eq!(tick(&c, 1030).expect("tick"), 1, "alerts every 30 s");
         assert_eq!(
             tick(&c, 1060).expect("tick"),
-            2,
-            "expire_jobs every minute, and alerts"
+            3,
+            "expire_jobs and reconcile_payments every minute, and alerts"
         );
         assert_eq!(next_run(&c).expect("next"), Some(1090));
     }

@@ -43,6 +43,8 @@ pub struct AppState {
     pub mailer: crate::mail::Mailer,
     /// Wakes this process's background worker when work is queued.
     pub wake: Arc<crate::tasks::Wake>,
+    /// The Stripe account, when paid posting is configured.
+    pub stripe: Option<crate::payments::stripe::Stripe>,
 }
 
 /// The state as handlers receive it.
@@ -62,6 +64,7 @@ impl AppState {
         let keys = crate::crypto::SiteKey::load_or_create(&config.data_dir)?;
         let limits = limits::Limiter::new(config.limits.enabled);
         let mailer = crate::mail::Mailer::new(&config)?;
+        let stripe = crate::payments::stripe::Stripe::from_config(&config)?;
         Ok(Arc::new(AppState {
             config: Arc::new(config),
             db,
@@ -76,7 +79,15 @@ impl AppState {
             limits,
             mailer,
             wake: Arc::new(crate::tasks::Wake::default()),
+            stripe,
         }))
+    }
+
+    /// The Stripe account, or an error for a board without paid posting.
+    pub fn stripe(&self) -> Result<&crate::payments::stripe::Stripe, AppError> {
+        self.stripe
+            .as_ref()
+            .ok_or_else(|| AppError::BadRequest("This board does not take payments.".into()))
     }
 
     /// Now, in Unix seconds.
@@ -223,6 +234,10 @@ pub fn app(state: State) -> impl Endpoint {
     let api = api::routes(&state);
     Route::new()
         .nest("/api", api)
+        .at(
+            "/stripe/webhook",
+            poem::post(crate::payments::webhook::receive),
+        )
         .nest("/", pages)
         .with(middleware::SecurityHeaders::new(&state.config))
         .data(state)
