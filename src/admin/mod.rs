@@ -9,6 +9,7 @@
 pub mod actions;
 pub mod cli;
 pub mod pages;
+pub mod payments;
 pub mod store;
 
 use poem::{Route, get, post};
@@ -22,6 +23,7 @@ pub fn routes() -> Route {
         .at("/admin/jobs/:id/edit", get(pages::edit).post(actions::edit))
         .at("/admin/jobs/:id/:action", post(actions::job_action))
         .at("/admin/users", get(pages::users))
+        .at("/admin/payments", get(payments::list))
         .at("/admin/users/:id/:action", post(actions::user_action))
         .at("/admin/tasks/:id/retry", post(actions::retry_task))
 }

@@ -14,6 +14,7 @@ use crate::error::{AppError, FieldErrors};
 use crate::jobs::form::{self as job_form, input_from_form, values_from_form, values_from_job};
 use crate::jobs::model::{Job, Status};
 use crate::jobs::owned;
+use crate::payments::{self, Purchase, Purpose, checkout};
 use crate::web::forms::{self, Form};
 use crate::web::{self, State};
 
@@ -119,7 +120,7 @@ pub async fn edit(
 /// Submits a draft: live now or to review (admins are told). With paid
 /// posting the draft goes through the posting flow's payment instead.
 async fn submit_draft(state: &State, user_id: i64, id: i64) -> poem::Result<Response> {
-    if state.config.posting.price_cents > 0 {
+    if payments::posting_paid(&state.config) {
         return Ok(web::see_other(&format!("/post/{id}/preview")));
     }
     let now = state.now();
@@ -151,10 +152,11 @@ pub async fn submit(
     CurrentUser(user): CurrentUser,
 ) -> poem::Result<Response> {
     let job = own_job(state, &user, &id).await?;
-    if job.status != Status::Draft {
-        return Ok(web::see_other("/dashboard"));
+    match job.status {
+        Status::Draft => submit_draft(state, user.id, job.id).await,
+        Status::PendingPayment => Ok(web::see_other(&format!("/post/{}/preview", job.id))),
+        _ => Ok(web::see_other("/dashboard")),
     }
-    submit_draft(state, user.id, job.id).await
 }
 
 #[handler]
@@ -172,8 +174,8 @@ pub async fn fill(
     Ok(web::see_other("/dashboard?done=filled"))
 }
 
-/// `POST …/renew`: free for now; with paid posting, the payment step will
-/// call [`owned::renew`] once paid.
+/// `POST …/renew`: another `posting.duration_days`; with paid posting, after
+/// paying the standard price through Stripe Checkout.
 #[handler]
 pub async fn renew(
     Data(state): Data<&State>,
@@ -181,6 +183,10 @@ pub async fn renew(
     _form: Form,
     CurrentUser(user): CurrentUser,
 ) -> poem::Result<Response> {
+    if payments::posting_paid(&state.config) {
+        let job = own_job(state, &user, &id).await?;
+        return buy(state, &user, &job, Purpose::Renewal).await;
+    }
     let (id, now, user_id) = (parse_id(&id)?, state.now(), user.id);
     let config = state.config.clone();
     state
@@ -188,6 +194,31 @@ pub async fn renew(
         .write(move |tx| owned::renew(tx, &config, user_id, id, now))
         .await?;
     Ok(web::see_other("/dashboard?done=renewed"))
+}
+
+/// `POST …/feature`: the featured upgrade of a live job, paid through
+/// Stripe Checkout.
+#[handler]
+pub async fn feature(
+    Data(state): Data<&State>,
+    Path(id): Path<String>,
+    _form: Form,
+    CurrentUser(user): CurrentUser,
+) -> poem::Result<Response> {
+    let job = own_job(state, &user, &id).await?;
+    buy(state, &user, &job, Purpose::Featured).await
+}
+
+/// Sends the employer to pay for `purpose` of `job`.
+async fn buy(state: &State, user: &User, job: &Job, purpose: Purpose) -> poem::Result<Response> {
+    let purchase = Purchase {
+        purpose,
+        featured: purpose == Purpose::Featured,
+    };
+    match checkout::start(state, user, job, purchase).await? {
+        checkout::Next::Checkout(url) => Ok(web::see_other(&url)),
+        checkout::Next::Paid => Ok(web::see_other(&format!("/post/{}/done", job.id))),
+    }
 }
 
 /// `POST …/duplicate`: a copy as a new draft, opened for editing.

@@ -5,6 +5,7 @@ pub mod company;
 pub mod jobs;
 pub mod logo;
 pub mod pages;
+pub mod receipts;
 pub mod tokens;
 
 use minijinja::Value;
@@ -26,6 +27,8 @@ pub fn routes() -> Route {
         )
         .at("/dashboard/jobs/:id/fill", post(jobs::fill))
         .at("/dashboard/jobs/:id/renew", post(jobs::renew))
+        .at("/dashboard/jobs/:id/feature", post(jobs::feature))
+        .at("/dashboard/receipts", get(receipts::page))
         .at("/dashboard/jobs/:id/duplicate", post(jobs::duplicate))
         .at("/dashboard/jobs/:id/submit", post(jobs::submit))
         .at(
@@ -48,12 +51,17 @@ pub fn routes() -> Route {
 #[derive(Debug, Default, Deserialize)]
 pub struct Done {
     pub done: Option<String>,
+    /// Back from Stripe Checkout without paying.
+    pub canceled: Option<String>,
 }
 
 impl Done {
     /// What to tell the user about it (only known actions: nothing from the
     /// query string reaches the page).
     pub fn notice(&self) -> Option<&'static str> {
+        if self.canceled.is_some() {
+            return Some("Payment cancelled: nothing was charged.");
+        }
         Some(match self.done.as_deref()? {
             "saved" => "Your changes are saved.",
             "review" => "Your changes are saved, and the job is back in the review queue.",

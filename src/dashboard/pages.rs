@@ -8,9 +8,12 @@ use poem::{Request, Response, handler};
 
 use super::Done;
 use crate::accounts::session::CurrentUser;
+use crate::config::Config;
 use crate::jobs::model::{Job, Status};
 use crate::jobs::owned;
 use crate::jobs::view;
+use crate::payments;
+use crate::posting::price_text;
 use crate::web::State;
 
 /// One action of a job's row: a link to a page (`edit`, `delete`, which asks
@@ -23,12 +26,23 @@ fn action(job: &Job, name: &str, label: &str, post: bool) -> Value {
     }
 }
 
-/// The actions that make sense for a job now.
-pub fn actions(job: &Job, now: i64) -> Vec<Value> {
+/// The actions that make sense for a job now (with their prices when
+/// posting is paid).
+pub fn actions(job: &Job, config: &Config, now: i64) -> Vec<Value> {
     let mut out = Vec::new();
-    if job.status == Status::Draft {
+    let p = &config.posting;
+    let paid = payments::posting_paid(config);
+    if matches!(job.status, Status::Draft | Status::PendingPayment) {
         out.push(action(job, "edit", "Edit", false));
-        out.push(action(job, "submit", "Submit", true));
+        if paid {
+            out.push(context! {
+                url => format!("/post/{}/preview", job.id),
+                label => "Pay and publish",
+                post => false,
+            });
+        } else {
+            out.push(action(job, "submit", "Submit", true));
+        }
     } else if job.status != Status::Filled {
         out.push(action(job, "edit", "Edit", false));
     }
@@ -36,7 +50,19 @@ pub fn actions(job: &Job, now: i64) -> Vec<Value> {
         out.push(action(job, "fill", "Mark filled", true));
     }
     if owned::can_renew(job, now) {
-        out.push(action(job, "renew", "Renew", true));
+        let label = if paid {
+            format!("Renew ({})", price_text(p.price_cents, &p.currency))
+        } else {
+            "Renew".to_string()
+        };
+        out.push(action(job, "renew", &label, true));
+    }
+    if payments::can_upgrade(job, config) {
+        let label = format!(
+            "Feature it ({})",
+            price_text(p.featured_price_cents, &p.currency)
+        );
+        out.push(action(job, "feature", &label, true));
     }
     out.push(action(job, "duplicate", "Duplicate", true));
     out.push(action(job, "delete", "Delete", false));
@@ -65,7 +91,7 @@ pub async fn index(
                 views => job.views,
                 apply_clicks => job.apply_clicks,
                 expires_at => job.expires_at.map(crate::clock::human_date),
-                actions => actions(job, now),
+                actions => actions(job, &state.config, now),
             }
         })
         .collect();

@@ -19,6 +19,7 @@ use super::json::JobJson;
 use super::{listing, owned, store};
 use crate::accounts::bearer::{ApiToken, OptionalToken};
 use crate::error::AppError;
+use crate::payments::{self, Purchase, Purpose, checkout};
 use crate::search::query::{Dim, SearchParams};
 use crate::search::{FacetCounts, Want};
 use crate::web::State;
@@ -63,18 +64,24 @@ fn facet_list(state: &State, facets: &FacetCounts, d: Dim) -> Vec<FacetCount> {
         .collect()
 }
 
-/// A job just posted. (Where payment is due, a `checkout_url` will join it.)
+/// A job just posted.
 #[derive(Debug, Object)]
 pub struct PostedJob {
     #[oai(flatten)]
     pub job: JobJson,
+    /// Where payment is due (`status` is `pending_payment`): the Stripe
+    /// Checkout page to pay at. The job is published once the payment is
+    /// confirmed.
+    #[oai(skip_serializing_if_is_none)]
+    pub checkout_url: Option<String>,
 }
 
 /// The answer to a new job.
 #[derive(Debug, ApiResponse)]
 pub enum Posted {
     /// Created; `Location` is the job's API address, `status` says whether
-    /// it is live (`published`) or waits for review (`pending_review`).
+    /// it is live (`published`), waits for review (`pending_review`) or for
+    /// payment (`pending_payment`, with `checkout_url`).
     #[oai(status = 201)]
     Created(Json<PostedJob>, #[oai(header = "Location")] String),
 }
@@ -210,9 +217,10 @@ impl JobsApi {
     }
 
     /// Post a job. It goes live now for the board's post duration, or waits
-    /// for review when the board requires approval. Read-only fields
-    /// (`featured` among them) are ignored. Rate-limited per address and
-    /// per account.
+    /// for review when the board requires approval. On a board with paid
+    /// posting it waits for payment: the answer's `checkout_url` is the
+    /// Stripe Checkout page to pay at. Read-only fields (`featured` among
+    /// them) are ignored. Rate-limited per address and per account.
     #[oai(path = "/jobs", method = "post")]
     async fn create(
         &self,
@@ -230,20 +238,42 @@ impl JobsApi {
             .limits
             .hit("post_account", &user.id.to_string(), rate, now)?;
         let (config, st) = (Arc::clone(&state.config), state.clone());
+        let paid = payments::posting_paid(&config);
+        let owner = user.clone();
         let id = state
             .db
             .write(move |tx| {
-                let placement = owned::submitted_placement(&config, now);
-                let id = owned::create(tx, &config, &user, &new_job, placement, now)?;
+                let placement = if paid {
+                    owned::draft_placement()
+                } else {
+                    owned::submitted_placement(&config, now)
+                };
+                let id = owned::create(tx, &config, &owner, &new_job, placement, now)?;
                 owned::queue_notices(&st, tx, id, now)?;
                 Ok(id)
             })
             .await?;
         state.wake.notify();
+        let mut checkout_url = None;
+        if paid {
+            let draft = state.db.read(move |c| store::get(c, id)).await?;
+            let post = Purchase {
+                purpose: Purpose::Post,
+                featured: false,
+            };
+            if let checkout::Next::Checkout(url) =
+                checkout::start(state, &user, &draft, post).await?
+            {
+                checkout_url = Some(url);
+            }
+        }
         let job = state.db.read(move |c| store::get(c, id)).await?;
         let location = state.url(&format!("/api/v1/jobs/{id}"));
         let job = JobJson::new(&job, &state.config.base_url);
-        Ok(Posted::Created(Json(PostedJob { job }), location))
+        Ok(Posted::Created(
+            Json(PostedJob { job, checkout_url }),
+            location,
+        ))
     }
 
     /// Change one of your jobs with a JSON merge patch (RFC 7396) of the job

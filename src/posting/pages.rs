@@ -2,7 +2,7 @@
 
 use minijinja::{Value, context};
 use poem::http::StatusCode;
-use poem::web::{Data, Path};
+use poem::web::{Data, Path, Query};
 use poem::{Request, Response, handler};
 
 use crate::accounts::pages::{authenticate, register_user};
@@ -14,6 +14,7 @@ use crate::jobs::input::NewJob;
 use crate::jobs::model::{Job, Status};
 use crate::jobs::store::Placement;
 use crate::jobs::{owned, view};
+use crate::payments::{self, Purchase, Purpose, checkout};
 use crate::web::forms::{self, Form};
 use crate::web::limits::client_ip;
 use crate::web::{self, State};
@@ -26,9 +27,11 @@ fn pricing(state: &State) -> Value {
     let p = &state.config.posting;
     context! {
         price => super::price_text(p.price_cents, &p.currency),
-        free => p.price_cents == 0,
+        free => !payments::posting_paid(&state.config),
         days => p.duration_days,
         review => p.require_approval,
+        featured => payments::featured_offered(&state.config),
+        featured_price => super::price_text(p.featured_price_cents, &p.currency),
     }
 }
 
@@ -196,11 +199,7 @@ pub async fn create(
 }
 
 fn draft() -> Placement {
-    Placement {
-        status: Status::Draft,
-        published_at: None,
-        expires_at: None,
-    }
+    owned::draft_placement()
 }
 
 /// One of the user's jobs by the id in the path.
@@ -210,9 +209,17 @@ async fn own_job(state: &State, user: &User, id: &str) -> Result<Job, AppError> 
     state.db.read(move |c| owned::get(c, user_id, id)).await
 }
 
-/// Where a job that is no longer a draft is shown instead of a step of the flow.
+/// Where a job that is no longer a draft (or waiting for its payment) is
+/// shown instead of a step of the flow.
 fn past_drafting(job: &Job) -> Option<Response> {
-    (job.status != Status::Draft).then(|| web::see_other(&format!("/post/{}/done", job.id)))
+    (!matches!(job.status, Status::Draft | Status::PendingPayment))
+        .then(|| web::see_other(&format!("/post/{}/done", job.id)))
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct PreviewQuery {
+    /// Back from Stripe Checkout without paying.
+    canceled: Option<String>,
 }
 
 #[handler]
@@ -220,12 +227,29 @@ pub async fn preview(
     req: &Request,
     Data(state): Data<&State>,
     Path(id): Path<String>,
+    Query(query): Query<PreviewQuery>,
     CurrentUser(user): CurrentUser,
 ) -> poem::Result<Response> {
     let job = own_job(state, &user, &id).await?;
     if let Some(moved) = past_drafting(&job) {
         return Ok(moved);
     }
+    let notice = query
+        .canceled
+        .is_some()
+        .then_some("Payment cancelled: nothing was charged, and your job is saved. You can edit it or pay when you are ready.");
+    preview_page(state, req, &job, StatusCode::OK, notice, None)
+}
+
+/// The preview of a draft, with the order box; `error` says why submitting failed.
+fn preview_page(
+    state: &State,
+    req: &Request,
+    job: &Job,
+    status: StatusCode,
+    notice: Option<&str>,
+    error: Option<&str>,
+) -> poem::Result<Response> {
     let now = state.now();
     // As it will appear once live: open, dated today.
     let mut shown = job.clone();
@@ -239,8 +263,8 @@ pub async fn preview(
         state,
         req,
         "posting/preview.html",
-        StatusCode::OK,
-        context! { id => job.id, card, job => full },
+        status,
+        context! { id => job.id, card, job => full, notice, error },
     )
 }
 
@@ -305,17 +329,41 @@ pub async fn edit(
     Ok(web::see_other(&format!("/post/{id}/preview")))
 }
 
-/// `POST /post/{id}/submit`: the draft goes live (or to review).
+/// `POST /post/{id}/submit`: the draft goes live (or to review), or, when
+/// something is to be paid, the employer goes to Stripe Checkout.
 #[handler]
 pub async fn submit(
+    req: &Request,
     Data(state): Data<&State>,
     Path(id): Path<String>,
-    _form: Form,
+    form: Form,
     CurrentUser(user): CurrentUser,
 ) -> poem::Result<Response> {
     let job = own_job(state, &user, &id).await?;
     if let Some(moved) = past_drafting(&job) {
         return Ok(moved);
+    }
+    let purchase = Purchase {
+        purpose: Purpose::Post,
+        featured: form.get("featured") == Some("1") && payments::featured_offered(&state.config),
+    };
+    if purchase.total(&state.config) > 0 {
+        return match checkout::start(state, &user, &job, purchase).await {
+            Ok(checkout::Next::Checkout(url)) => Ok(web::see_other(&url)),
+            Ok(checkout::Next::Paid) => Ok(web::see_other(&format!("/post/{}/done", job.id))),
+            Err(AppError::BadRequest(why)) => {
+                preview_page(state, req, &job, StatusCode::CONFLICT, None, Some(&why))
+            }
+            Err(AppError::Unavailable(why)) => preview_page(
+                state,
+                req,
+                &job,
+                StatusCode::SERVICE_UNAVAILABLE,
+                None,
+                Some(&why),
+            ),
+            Err(e) => Err(e.into()),
+        };
     }
     let now = state.now();
     let (config, st) = (state.config.clone(), state.clone());
@@ -331,30 +379,69 @@ pub async fn submit(
     Ok(web::see_other(&format!("/post/{id}/done")))
 }
 
-/// The confirmation: live (with its link), waiting for review, or waiting
-/// for the employer's email to be verified.
+#[derive(Debug, serde::Deserialize)]
+pub struct DoneQuery {
+    /// The Checkout Session Stripe sends the employer back from.
+    session_id: Option<String>,
+}
+
+/// The confirmation: live (with its link), waiting for review, waiting for
+/// the employer's email to be verified, or a payment still being confirmed
+/// (the page then refreshes itself until it settles).
 #[handler]
 pub async fn done(
     req: &Request,
     Data(state): Data<&State>,
     Path(id): Path<String>,
+    Query(query): Query<DoneQuery>,
     CurrentUser(user): CurrentUser,
 ) -> poem::Result<Response> {
+    if let Some(session_id) = query.session_id.as_deref() {
+        checkout::settle_returning(state, &user, session_id).await;
+    }
     let job = own_job(state, &user, &id).await?;
+    let job_id = job.id;
+    let payment = state
+        .db
+        .read(move |c| payments::store::latest_for_job(c, job_id))
+        .await?
+        .filter(|p| p.user_id == user.id);
+    // Back from Stripe while the payment is not settled yet (the webhook
+    // is usually a second behind the customer).
+    let confirming =
+        query.session_id.is_some() && payment.as_ref().is_some_and(|p| p.status.unsettled());
     let now = state.now();
     let outcome = match job.status {
-        Status::Draft => return Ok(web::see_other(&format!("/post/{}/preview", job.id))),
+        _ if confirming => "confirming",
+        Status::Draft | Status::PendingPayment => {
+            return Ok(web::see_other(&format!("/post/{}/preview", job.id)));
+        }
         Status::Published if job.hidden => "unverified",
         Status::Published => "live",
         Status::PendingReview => "review",
         _ => "other",
     };
+    let paid = payment
+        .as_ref()
+        .filter(|p| p.status == payments::PaymentStatus::Paid)
+        .map(|p| {
+            context! {
+                description => p.description(),
+                amount => payments::amount_text(p.amount_cents, &p.currency),
+            }
+        });
     let shown = view::job_view(&job, &state.config, now, false);
-    page(
+    let mut resp = page(
         state,
         req,
         "posting/done.html",
         StatusCode::OK,
-        context! { outcome, job => shown, status => job.status.as_str(), user },
-    )
+        context! { outcome, job => shown, status => job.status.as_str(), user, paid },
+    )?;
+    if outcome == "confirming" {
+        // Asks the browser to come back (no script needed).
+        resp.headers_mut()
+            .insert("Refresh", poem::http::HeaderValue::from_static("3"));
+    }
+    Ok(resp)
 }
