@@ -13,6 +13,7 @@ mod cli;
 mod dashboard;
 mod mail;
 mod pages;
+mod payments;
 mod posting;
 mod search;
 mod tasks;
