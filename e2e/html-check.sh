@@ -5,6 +5,10 @@
 #
 #   bash e2e/html-check.sh [path/to/jobboard]     (default: target/debug/jobboard)
 #
+# Pages only the test suite can reach (paid posting against its local Stripe)
+# are checked too when JOBBOARD_TEST_PAGES names the folder `cargo test` kept
+# them in (`JOBBOARD_TEST_PAGES=$PWD/target/test-pages cargo test`).
+#
 # Needs java and e2e/node_modules/vnu-jar (`npm ci --prefix e2e`); xmllint when present.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -107,6 +111,7 @@ page post-done 200 "$BASE/post/$ID/done"
 page dashboard 200 "$BASE/dashboard"
 page dashboard-company 200 "$BASE/dashboard/company"
 page dashboard-tokens 200 "$BASE/dashboard/tokens"
+page dashboard-receipts 200 "$BASE/dashboard/receipts"
 form dashboard-token-created 200 /dashboard/tokens name=html-check
 page dashboard-edit 200 "$BASE/dashboard/jobs/$ID/edit"
 form dashboard-edit-refused 422 "/dashboard/jobs/$ID/edit" title=
@@ -120,6 +125,7 @@ form admin-signed-in 303 /login email=admin@html-check.example "password=copper 
 page admin 200 "$BASE/admin"
 page admin-jobs 200 "$BASE/admin/jobs?status=published"
 page admin-users 200 "$BASE/admin/users"
+page admin-payments 200 "$BASE/admin/payments"
 page admin-job 200 "$BASE/admin/jobs/$ID"
 page admin-edit 200 "$BASE/admin/jobs/$ID/edit"
 form admin-reject-refused 422 "/admin/jobs/$ID/reject" reason=
@@ -164,6 +170,12 @@ ALERT_STOP=$(link_in alerts-confirmed /alerts/unsubscribe/)
 page alerts-unsubscribe 200 "$BASE$ALERT_STOP"
 rm -f "$WORK/pages/alerts-subscribed.html"
 rm -f "$WORK/pages/post-registered.html" "$WORK/pages/post-submitted.html"
+
+if [ -n "${JOBBOARD_TEST_PAGES:-}" ]; then
+    kept=("$JOBBOARD_TEST_PAGES"/*.html)
+    [ -e "${kept[0]}" ] || { echo "html-check: no pages kept in $JOBBOARD_TEST_PAGES" >&2; exit 1; }
+    for f in "${kept[@]}"; do cp "$f" "$WORK/pages/test-$(basename "$f")"; done
+fi
 
 java -Dnu.validator.servlet.allow-forbidden-hosts=true -jar "$VNU" --errors-only --also-check-css "$WORK"/pages/*.html
 curl -fs "$BASE/assets/$(grep -o 'css/app\.[0-9a-f]*\.css' "$WORK/pages/home.html" | head -1)" > "$WORK/app.css"

@@ -322,3 +322,14 @@ pub async fn eventually<T>(check: impl Fn() -> Option<T>) -> T {
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
 }
+
+/// Keeps a rendered page for the HTML check when `JOBBOARD_TEST_PAGES`
+/// names a folder: pages only a test can reach (a paid board on a local
+/// Stripe) are validated with the rest (`e2e/html-check.sh`).
+pub fn keep_page(name: &str, html: &str) {
+    if let Some(dir) = std::env::var_os("JOBBOARD_TEST_PAGES") {
+        let dir = PathBuf::from(dir);
+        std::fs::create_dir_all(&dir).expect("pages folder");
+        std::fs::write(dir.join(format!("{name}.html")), html).expect("page kept");
+    }
+}

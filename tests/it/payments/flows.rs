@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::{PaidBoard, job_fields, session_from_redirect};
 use crate::common::browser::{Browser, PASSWORD};
-use crate::common::json_body;
+use crate::common::{json_body, keep_page};
 
 #[tokio::test]
 async fn a_visitor_posts_and_pays_through_the_pages() {
@@ -31,6 +31,7 @@ async fn a_visitor_posts_and_pays_through_the_pages() {
         .expect("job id");
     let preview = b.get(&preview_path).await;
     assert!(preview.body.contains("Continue to payment"));
+    keep_page("paid-preview", &preview.body);
     // Submitting goes to Stripe Checkout with the job and the payment in it.
     let session = session_from_redirect(
         &board.stripe,
@@ -69,6 +70,7 @@ async fn a_visitor_posts_and_pays_through_the_pages() {
     assert_eq!(done.status, 200);
     assert!(done.body.contains("Your job is live"), "{}", done.body);
     assert!(done.body.contains("Payment received: Job post, $49.00"));
+    keep_page("paid-done-live", &done.body);
     assert_eq!(board.job_status(job).await, "published");
     // Then the webhook comes: acknowledged, nothing changes twice.
     assert_eq!(
@@ -131,6 +133,7 @@ async fn the_success_page_confirms_until_the_payment_settles() {
         done.body
     );
     assert_eq!(done.header("refresh"), Some("3"));
+    keep_page("paid-done-confirming", &done.body);
     assert_eq!(board.job_status(job).await, "pending_payment");
     // The money arrives.
     board.stripe.settle(&session);
@@ -186,6 +189,7 @@ async fn cancelling_returns_to_the_preview_and_paying_again_charges_once() {
             .body
             .contains("Payment cancelled: nothing was charged")
     );
+    keep_page("paid-preview-cancelled", &preview.body);
     assert!(preview.body.contains("Tide Modeller"));
     let edit = b.get(&format!("/post/{job}/edit")).await;
     assert_eq!(edit.input_value("title").as_deref(), Some("Tide Modeller"));
@@ -315,6 +319,7 @@ async fn when_stripe_is_down_nothing_is_charged_or_lost() {
     let page = b.post(&format!("/post/{job}/submit"), &[]).await;
     assert_eq!(page.status, 503);
     assert!(page.body.contains("nothing was charged"), "{}", page.body);
+    keep_page("paid-preview-stripe-down", &page.body);
     assert!(
         page.body.contains("Tide Modeller"),
         "the preview, as it was"
@@ -350,6 +355,7 @@ async fn featured_upgrade_and_renewal_are_paid_from_the_dashboard() {
         "{}",
         dashboard.body
     );
+    keep_page("paid-dashboard", &dashboard.body);
     let upgrade = session_from_redirect(
         &board.stripe,
         &b.post(&format!("/dashboard/jobs/{job}/feature"), &[]).await,
@@ -423,6 +429,7 @@ async fn with_approval_a_paid_post_waits_for_review() {
     let done = b.get(&board.success_path(&session)).await;
     assert!(done.body.contains("waits for review"), "{}", done.body);
     assert!(done.body.contains("Payment received ($49.00)"));
+    keep_page("paid-done-review", &done.body);
     assert_eq!(board.job_status(job).await, "pending_review");
     board.assert_books_balance().await;
 }

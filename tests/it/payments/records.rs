@@ -3,7 +3,7 @@
 
 use super::PaidBoard;
 use crate::common::browser::Browser;
-use crate::common::{TestApp, text};
+use crate::common::{TestApp, keep_page, text};
 
 /// A board with one paid post; returns it with the employer's browser's ip
 /// and the job.
@@ -36,6 +36,7 @@ async fn a_receipt_is_mailed_and_listed_for_the_employer() {
     }
     let page = b.get("/dashboard/receipts").await;
     assert_eq!(page.status, 200);
+    keep_page("paid-receipts", &page.body);
     assert!(page.body.contains("$69.00"));
     assert!(page.body.contains(&intent));
     assert!(page.body.contains(">paid<"));
@@ -58,6 +59,7 @@ async fn the_admin_sees_every_payment_and_the_totals() {
     admin.login("boss@example.com").await;
     let page = admin.get("/admin/payments").await;
     assert_eq!(page.status, 200, "{}", page.body);
+    keep_page("paid-admin-payments", &page.body);
     assert!(page.body.contains(&session));
     assert!(page.body.contains("books@example.com"));
     assert!(
