@@ -488,8 +488,11 @@ impl Raw {
                 "is above 0, which needs stripe.secret_key and stripe.webhook_secret",
             ));
         }
-        if !(stripe.api_base.starts_with("https://") || stripe.api_base.starts_with("http://")) {
-            return Err(self.err("stripe.api_base", "must be an http:// or https:// URL"));
+        if !(stripe.api_base.starts_with("https://") || is_local_http(&stripe.api_base)) {
+            return Err(self.err(
+                "stripe.api_base",
+                "must be an https:// URL (plain http:// only to this machine, for tests)",
+            ));
         }
 
         let transport = match self.get("mail.transport").trim() {
@@ -606,6 +609,16 @@ fn parse_rate(s: &str) -> Option<Rate> {
     })
 }
 
+/// Whether a URL is plain `http://` to this machine (where a test Stripe runs).
+fn is_local_http(url: &str) -> bool {
+    let Some(rest) = url.strip_prefix("http://") else {
+        return false;
+    };
+    let authority = rest.split('/').next().unwrap_or(rest);
+    let host = authority.rsplit_once(':').map_or(authority, |(h, _)| h);
+    matches!(host, "localhost" | "127.0.0.1" | "[::1]")
+}
+
 /// Whether an `smtp://` URL would log in without TLS to a server that is not
 /// on this machine.
 fn sends_password_in_clear(url: &str) -> bool {
@@ -691,6 +704,26 @@ mod tests {
             e.to_string().contains("JOBBOARD_POSTING_PRICE_CENTS"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn the_stripe_key_never_travels_in_clear() {
+        let with_base = |base: &str| {
+            load(
+                &[
+                    ("JOBBOARD_STRIPE_SECRET_KEY", "sk_test_x"),
+                    ("JOBBOARD_STRIPE_WEBHOOK_SECRET", "whsec_x"),
+                    ("JOBBOARD_STRIPE_API_BASE", base),
+                ],
+                &[],
+            )
+        };
+        assert!(with_base("https://api.stripe.com").is_ok());
+        assert!(with_base("http://127.0.0.1:12111").is_ok());
+        assert!(with_base("http://localhost:12111/").is_ok());
+        let e = with_base("http://stripe.example.com").expect_err("plain http");
+        assert!(e.to_string().contains("stripe.api_base"), "{e}");
+        assert!(with_base("ftp://127.0.0.1").is_err());
     }
 
     #[test]

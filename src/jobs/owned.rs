@@ -236,7 +236,9 @@ pub fn submit(
     now: i64,
 ) -> Result<(), AppError> {
     let job = get(conn, user_id, id)?;
-    if job.status != Status::Draft {
+    // A job left waiting for payment on a board that has since made posting
+    // free is submitted like a draft (callers decide whether payment is due).
+    if !matches!(job.status, Status::Draft | Status::PendingPayment) {
         return Ok(());
     }
     store::set_placement(conn, id, submitted_placement(config, now), now)
@@ -498,6 +500,16 @@ mod tests {
         // Submitting again changes nothing.
         submit(&c, &cfg, ana.id, d, NOW + 10).expect("again");
         assert_eq!(store::get(&c, d).expect("job").published_at, Some(NOW));
+        // A job left waiting for payment when the board made posting free
+        // is submitted like a draft, not stuck.
+        let waiting = Placement {
+            status: Status::PendingPayment,
+            published_at: None,
+            expires_at: None,
+        };
+        let w = job_in(&c, &ana, waiting);
+        submit(&c, &cfg, ana.id, w, NOW).expect("submitted");
+        assert!(store::get(&c, w).expect("job").is_live(NOW));
     }
 
     #[test]
