@@ -37,8 +37,36 @@ pub fn last_id(conn: &Connection) -> Result<i64, AppError> {
 
 /// Removes applied rows older than `before` (kept a while so that an index
 /// rebuilt beside the live one can replay what changed during its build).
+/// The newest row always stays: SQLite gives a new row the largest id plus
+/// one, so an empty table would start again from 1, below the indexer's
+/// watermark, and the next change would never reach search.
 pub fn prune(conn: &Connection, applied: i64, before: i64) -> Result<usize, AppError> {
     Ok(conn
-        .prepare_cached("DELETE FROM search_queue WHERE id <= ?1 AND queued_at < ?2")?
+        .prepare_cached(
+            "DELETE FROM search_queue WHERE id <= ?1 AND queued_at < ?2 \
+             AND id < (SELECT max(id) FROM search_queue)",
+        )?
         .execute(params![applied, before])?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn row_ids_only_grow_even_after_pruning_everything() {
+        let mut c = Connection::open_in_memory().expect("open");
+        crate::db::migrations::migrate(&mut c).expect("migrate");
+        for job in 1..=3 {
+            enqueue(&c, job, 0).expect("enqueue");
+        }
+        let applied = last_id(&c).expect("last");
+        prune(&c, applied, 100).expect("prune");
+        // The indexer remembers `applied`: a new row must come after it.
+        enqueue(&c, 9, 200).expect("enqueue");
+        assert_eq!(
+            after(&c, applied, 10).expect("after"),
+            vec![(applied + 1, 9)]
+        );
+    }
 }
