@@ -126,6 +126,15 @@ pub async fn job_action(
                             "This job is already published.".into(),
                         ));
                     }
+                    if crate::payments::posting_paid(&config)
+                        && job.owner_id.is_some()
+                        && !crate::payments::store::has_paid_post(tx, id)?
+                    {
+                        return Err(AppError::BadRequest(
+                            "This job has not been paid for: its employer pays when submitting it."
+                                .into(),
+                        ));
+                    }
                     store::approve(tx, &config, id, now)?;
                 }
                 JobAction::Reject(reason) => {
@@ -178,6 +187,13 @@ pub async fn job_action(
         })
         .await?;
     state.wake.notify();
+    if matches!(
+        act,
+        JobAction::Approve | JobAction::Reject(_) | JobAction::Delete | JobAction::Expire
+    ) {
+        // A payment under way for the job is pointless now: end it.
+        crate::payments::checkout::clear_after_change(state, id).await;
+    }
     let back = back_to(&form, &format!("/admin/jobs/{id}"));
     let back = if matches!(act, JobAction::Delete) && is_job_page(&back, id) {
         "/admin/jobs".to_string()

@@ -171,6 +171,7 @@ pub async fn fill(
         .db
         .write(move |tx| owned::fill(tx, user_id, id, now))
         .await?;
+    checkout::clear_after_change(state, id).await;
     Ok(web::see_other("/dashboard?done=filled"))
 }
 
@@ -272,5 +273,6 @@ pub async fn delete(
         .db
         .write(move |tx| owned::delete(tx, user_id, id, now))
         .await?;
+    checkout::clear_after_change(state, id).await;
     Ok(web::see_other("/dashboard?done=deleted"))
 }

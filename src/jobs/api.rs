@@ -74,6 +74,40 @@ pub struct PostedJob {
     /// confirmed.
     #[oai(skip_serializing_if_is_none)]
     pub checkout_url: Option<String>,
+    /// Why no `checkout_url` could be made (the payment provider did not
+    /// answer): the job is kept as a draft; `POST /api/v1/jobs/{id}/checkout`
+    /// tries again.
+    #[oai(skip_serializing_if_is_none)]
+    pub payment_error: Option<String>,
+}
+
+/// Where to pay for a job.
+#[derive(Debug, Object)]
+pub struct Checkout {
+    /// The Stripe Checkout page; the job is published once the payment is
+    /// confirmed. Absent when the job turned out to be paid already.
+    #[oai(skip_serializing_if_is_none)]
+    pub checkout_url: Option<String>,
+    /// The job's status now.
+    pub status: String,
+}
+
+/// Starts paying for the post of job `id`; the Checkout URL, or `None` when
+/// it was paid already.
+async fn start_post_checkout(
+    state: &State,
+    user: &crate::accounts::User,
+    id: i64,
+) -> Result<Option<String>, AppError> {
+    let job = state.db.read(move |c| store::get(c, id)).await?;
+    let post = Purchase {
+        purpose: Purpose::Post,
+        featured: false,
+    };
+    Ok(match checkout::start(state, user, &job, post).await? {
+        checkout::Next::Checkout(url) => Some(url),
+        checkout::Next::Paid => None,
+    })
 }
 
 /// The answer to a new job.
@@ -254,26 +288,51 @@ impl JobsApi {
             })
             .await?;
         state.wake.notify();
-        let mut checkout_url = None;
+        let (mut checkout_url, mut payment_error) = (None, None);
         if paid {
-            let draft = state.db.read(move |c| store::get(c, id)).await?;
-            let post = Purchase {
-                purpose: Purpose::Post,
-                featured: false,
-            };
-            if let checkout::Next::Checkout(url) =
-                checkout::start(state, &user, &draft, post).await?
-            {
-                checkout_url = Some(url);
+            match start_post_checkout(state, &user, id).await {
+                Ok(url) => checkout_url = url,
+                // The job is kept; paying can be tried again.
+                Err(AppError::Unavailable(why)) => payment_error = Some(why),
+                Err(e) => return Err(e.into()),
             }
         }
         let job = state.db.read(move |c| store::get(c, id)).await?;
         let location = state.url(&format!("/api/v1/jobs/{id}"));
         let job = JobJson::new(&job, &state.config.base_url);
         Ok(Posted::Created(
-            Json(PostedJob { job, checkout_url }),
+            Json(PostedJob {
+                job,
+                checkout_url,
+                payment_error,
+            }),
             location,
         ))
+    }
+
+    /// Start (or resume) paying for one of your jobs that waits for payment
+    /// (`draft` or `pending_payment` on a board where posting costs money):
+    /// the answer's `checkout_url` is the Stripe Checkout page. A job whose
+    /// payment went through meanwhile answers without one.
+    #[oai(path = "/jobs/:id/checkout", method = "post")]
+    async fn checkout(
+        &self,
+        Data(state): Data<&State>,
+        auth: ApiToken,
+        id: Path<i64>,
+    ) -> Result<Json<Checkout>, ApiError> {
+        let user = auth.user(state).await?;
+        let (id, user_id) = (id.0, user.id);
+        state.db.read(move |c| owned::get(c, user_id, id)).await?;
+        if !payments::posting_paid(&state.config) {
+            return Err(AppError::BadRequest("Posting on this board is free.".into()).into());
+        }
+        let checkout_url = start_post_checkout(state, &user, id).await?;
+        let job = state.db.read(move |c| store::get(c, id)).await?;
+        Ok(Json(Checkout {
+            checkout_url,
+            status: job.status.as_str().to_string(),
+        }))
     }
 
     /// Change one of your jobs with a JSON merge patch (RFC 7396) of the job
@@ -322,6 +381,7 @@ impl JobsApi {
             .db
             .write(move |tx| owned::delete(tx, user.id, id, now))
             .await?;
+        checkout::clear_after_change(state, id).await;
         Ok(Deleted::Deleted)
     }
 }

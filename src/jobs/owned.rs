@@ -135,6 +135,16 @@ pub fn update(
     let before = get(conn, user.id, id)?;
     let company_id = company_for(conn, user, &job.company, now)?;
     store::update(conn, id, job, company_id, now)?;
+    // A rejected job goes back to review when edited, unless it was never
+    // paid for on a board where posting costs money: then it is a draft
+    // again, and its owner pays when submitting it.
+    if before.status == Status::Rejected
+        && crate::payments::posting_paid(config)
+        && !crate::payments::store::has_paid_post(conn, id)?
+    {
+        store::set_placement(conn, id, draft_placement(), now)?;
+        return Ok(false);
+    }
     let to_review = before.status == Status::Rejected
         || (before.status == Status::Published && config.posting.require_approval);
     if to_review {

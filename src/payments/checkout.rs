@@ -35,12 +35,20 @@ pub enum Next {
 
 /// Why the purchase cannot be made for this job now.
 fn refuse(job: &Job, purchase: Purchase, state: &State) -> Option<&'static str> {
-    let now = state.now();
+    refuse_at(job, purchase, &state.config, state.now())
+}
+
+fn refuse_at(
+    job: &Job,
+    purchase: Purchase,
+    config: &crate::config::Config,
+    now: i64,
+) -> Option<&'static str> {
     match purchase.purpose {
         Purpose::Post if !matches!(job.status, Status::Draft | Status::PendingPayment) => {
             Some("This job has already been submitted.")
         }
-        Purpose::Featured if !super::can_upgrade(job, &state.config) => {
+        Purpose::Featured if !super::can_upgrade(job, config) => {
             Some("Only a live job that is not featured yet can be upgraded.")
         }
         Purpose::Renewal if !owned::can_renew(job, now) => {
@@ -50,8 +58,33 @@ fn refuse(job: &Job, purchase: Purchase, state: &State) -> Option<&'static str> 
     }
 }
 
-/// Ends the payment under way for a job so a new one can start; `Paid`
-/// when it turns out to have been paid.
+/// Ends the payment under way for a job, if any, so that it can no longer
+/// be paid (a new one is about to start, or the job was submitted, deleted,
+/// filled, rejected or approved); `Paid` when it turns out to have been paid
+/// already.
+pub async fn clear(state: &State, job_id: i64) -> Result<Option<Next>, AppError> {
+    match state
+        .db
+        .read(move |c| store::unsettled_for_job(c, job_id))
+        .await?
+    {
+        Some(payment) => clear_unsettled(state, payment).await,
+        None => Ok(None),
+    }
+}
+
+/// As [`clear`], after a change that makes the payment pointless: errors
+/// are logged (reconciliation ends the session later) and never stop the
+/// change itself.
+pub async fn clear_after_change(state: &State, job_id: i64) {
+    if state.stripe.is_none() {
+        return;
+    }
+    if let Err(e) = clear(state, job_id).await {
+        tracing::warn!(job = job_id, error = %e, "could not end the payment under way");
+    }
+}
+
 async fn clear_unsettled(state: &State, payment: Payment) -> Result<Option<Next>, AppError> {
     let now = state.now();
     let Some(session_id) = payment.session_id.clone() else {
@@ -122,10 +155,16 @@ pub async fn start(
         }
     }
 
-    let (user_id, currency) = (user.id, config.posting.currency.clone());
+    let (user_id, currency, cfg) = (user.id, config.posting.currency.clone(), config.clone());
     let payment_id = state
         .db
         .write_durable(move |tx| {
+            // The job as it is now: a settlement may have moved it since it
+            // was read (paid in another tab a moment ago).
+            let fresh = jobs::get(tx, job_id)?;
+            if let Some(why) = refuse_at(&fresh, purchase, &cfg, now) {
+                return Err(AppError::BadRequest(why.into()));
+            }
             store::insert(tx, job_id, user_id, purchase, total, &currency, now)
         })
         .await?
@@ -218,7 +257,18 @@ pub async fn settle_returning(state: &State, user: &User, session_id: &str) {
     let Ok(Some(payment)) = state.db.read(move |c| store::by_session(c, &sid)).await else {
         return;
     };
+    // Looked up at most every few seconds, however often the page reloads.
+    let now = state.now();
     if payment.user_id != user.id || !payment.status.unsettled() {
+        return;
+    }
+    let checked = state
+        .db
+        .read(move |c| store::checked_at(c, payment.id))
+        .await
+        .ok()
+        .flatten();
+    if checked.is_some_and(|t| now - t < 5) {
         return;
     }
     let Ok(stripe) = state.stripe() else {
@@ -231,10 +281,16 @@ pub async fn settle_returning(state: &State, user: &User, session_id: &str) {
             return;
         }
     };
-    let (st, now) = (state.clone(), state.now());
+    let (st, id) = (state.clone(), payment.id);
     match state
         .db
-        .write_durable(move |tx| settle::settle(&st, tx, &session, now))
+        .write_durable(move |tx| {
+            let outcome = settle::settle(&st, tx, &session, now)?;
+            if matches!(outcome, Settled::Waiting(_)) {
+                store::looked_up(tx, id, now)?;
+            }
+            Ok(outcome)
+        })
         .await
     {
         Ok(_) => state.wake.notify(),

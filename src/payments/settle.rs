@@ -34,7 +34,7 @@ pub enum Settled {
 
 /// The payment a session belongs to: by its id, or (when the row never
 /// learnt it, say a crash right after Stripe made it) by the row the session
-/// names, provided that row has no other session.
+/// names, provided that row has no session and the session names its job.
 fn find(tx: &Connection, session: &Session) -> Result<Option<Payment>, AppError> {
     if let Some(p) = store::by_session(tx, &session.id)? {
         return Ok(Some(p));
@@ -42,7 +42,11 @@ fn find(tx: &Connection, session: &Session) -> Result<Option<Payment>, AppError>
     let Some(id) = session.payment_id else {
         return Ok(None);
     };
-    Ok(store::by_id(tx, id)?.filter(|p| p.session_id.is_none()))
+    Ok(store::by_id(tx, id)?.filter(|p| {
+        p.session_id.is_none()
+            && matches!(p.status, PaymentStatus::Creating | PaymentStatus::Failed)
+            && session.job_id == Some(p.job_id)
+    }))
 }
 
 /// Settles the payment of `session` from what Stripe says of it.
@@ -68,8 +72,20 @@ pub fn settle(
             if !store::mark_paid(tx, payment.id, &paid, now)? {
                 return Ok(Settled::AlreadyPaid(payment.id));
             }
+            let asked = (payment.amount_cents, payment.currency.clone());
             let payment = store::by_id(tx, payment.id)?.ok_or(AppError::NotFound)?;
-            activate(st, tx, &payment, now)?;
+            if payment.amount_cents < asked.0 || payment.currency != asked.1 {
+                // Money was taken, but not what this board asked for.
+                tracing::error!(payment = payment.id, "paid amount differs from the price");
+                let note = format!(
+                    "paid {}, asked {}: not delivered; deliver by hand or refund in Stripe",
+                    super::amount_text(payment.amount_cents, &payment.currency),
+                    super::amount_text(asked.0, &asked.1)
+                );
+                store::note(tx, payment.id, &note, now)?;
+            } else {
+                activate(st, tx, &payment, now)?;
+            }
             queue_receipt(st, tx, &payment, now)?;
             tracing::info!(
                 payment = payment.id,
@@ -81,6 +97,11 @@ pub fn settle(
         }
         SessionState::Expired => {
             end(tx, &payment, PaymentStatus::Expired, None, now)?;
+            Ok(Settled::Ended(payment.id))
+        }
+        SessionState::Gone => {
+            let why = "Stripe does not know this Checkout Session (another key or mode?)";
+            end(tx, &payment, PaymentStatus::Failed, Some(why), now)?;
             Ok(Settled::Ended(payment.id))
         }
         _ => Ok(Settled::Waiting(payment.id)),
@@ -123,51 +144,54 @@ pub fn abandon(tx: &Connection, payment: &Payment, now: i64) -> Result<bool, App
     )
 }
 
-/// Gives the job what was paid for.
+/// Gives the job what was paid for. What cannot be given (the job was
+/// deleted, rejected or filled meanwhile) is noted on the payment for the
+/// admin, who refunds it in Stripe.
 fn activate(st: &State, tx: &Connection, payment: &Payment, now: i64) -> Result<(), AppError> {
+    let undelivered = |why: String| -> Result<(), AppError> {
+        tracing::warn!(payment = payment.id, job = payment.job_id, %why, "a payment could not be delivered");
+        store::note(
+            tx,
+            payment.id,
+            &format!("not delivered: {why}; refund in Stripe"),
+            now,
+        )
+    };
     let job = match jobs::get(tx, payment.job_id) {
         Ok(job) => job,
-        Err(AppError::NotFound) => {
-            tracing::warn!(
-                payment = payment.id,
-                job = payment.job_id,
-                "paid for a job since deleted: refund it in Stripe"
-            );
-            return Ok(());
-        }
+        Err(AppError::NotFound) => return undelivered("the job was deleted".into()),
         Err(e) => return Err(e),
     };
     let config = &st.config;
+    let status = job.status;
     match payment.purpose {
-        Purpose::Post => {
-            if !matches!(job.status, Status::Draft | Status::PendingPayment) {
-                tracing::warn!(
-                    payment = payment.id,
-                    job = job.id,
-                    status = job.status.as_str(),
-                    "paid for a post no longer waiting for it"
-                );
-                return Ok(());
+        Purpose::Post => match status {
+            Status::Draft | Status::PendingPayment => {
+                jobs::set_placement(tx, job.id, owned::submitted_placement(config, now), now)?;
+                if payment.featured {
+                    jobs::set_featured(tx, job.id, true, now)?;
+                }
+                owned::queue_notices(st, tx, job.id, now)?;
             }
-            jobs::set_placement(tx, job.id, owned::submitted_placement(config, now), now)?;
-            if payment.featured {
+            // Submitted meanwhile (free posting with a paid upgrade): the
+            // upgrade is still given.
+            Status::Published | Status::PendingReview if payment.featured => {
                 jobs::set_featured(tx, job.id, true, now)?;
             }
-            owned::queue_notices(st, tx, job.id, now)?;
-        }
-        Purpose::Featured => jobs::set_featured(tx, job.id, true, now)?,
-        Purpose::Renewal => {
-            if !matches!(job.status, Status::Published | Status::Expired) {
-                tracing::warn!(
-                    payment = payment.id,
-                    job = job.id,
-                    status = job.status.as_str(),
-                    "paid to renew a job that cannot be"
-                );
-                return Ok(());
+            _ => return undelivered(format!("the job is {}", status.as_str())),
+        },
+        Purpose::Featured => match status {
+            Status::Published | Status::PendingReview | Status::Expired => {
+                jobs::set_featured(tx, job.id, true, now)?;
             }
-            jobs::set_placement(tx, job.id, owned::renewed_placement(&job, config, now), now)?;
-        }
+            _ => return undelivered(format!("the job is {}", status.as_str())),
+        },
+        Purpose::Renewal => match status {
+            Status::Published | Status::Expired => {
+                jobs::set_placement(tx, job.id, owned::renewed_placement(&job, config, now), now)?;
+            }
+            _ => return undelivered(format!("the job is {}", status.as_str())),
+        },
     }
     Ok(())
 }

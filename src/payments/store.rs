@@ -141,6 +141,23 @@ pub fn end_unpaid(
     Ok(changed == 1)
 }
 
+/// Whether a job's post was paid for.
+pub fn has_paid_post(conn: &Connection, job_id: i64) -> Result<bool, AppError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM payments WHERE job_id = ?1 AND purpose = 'post' \
+             AND status = 'paid')",
+        )?
+        .query_row([job_id], |r| r.get(0))?)
+}
+
+/// Notes on a paid payment what could not be delivered (for the admin).
+pub fn note(conn: &Connection, id: i64, note: &str, now: i64) -> Result<(), AppError> {
+    conn.prepare_cached("UPDATE payments SET error = ?2, updated_at = ?3 WHERE id = ?1")?
+        .execute(params![id, note, now])?;
+    Ok(())
+}
+
 /// What Stripe says was paid.
 #[derive(Debug, Clone, Default)]
 pub struct Paid<'a> {
@@ -174,7 +191,7 @@ pub fn mark_paid(conn: &Connection, id: i64, paid: &Paid<'_>, now: i64) -> Resul
 }
 
 /// Unsettled payments to look up at Stripe: started before `cutoff` and not
-/// looked up since, oldest first.
+/// looked up since, the least recently looked up first.
 pub fn due_for_lookup(
     conn: &Connection,
     cutoff: i64,
@@ -182,7 +199,8 @@ pub fn due_for_lookup(
 ) -> Result<Vec<Payment>, AppError> {
     let sql = format!(
         "SELECT {COLUMNS} FROM payments WHERE status IN ('creating', 'open') \
-         AND created_at < ?1 AND updated_at < ?1 ORDER BY created_at LIMIT ?2"
+         AND created_at < ?1 AND coalesce(checked_at, 0) < ?1 \
+         ORDER BY coalesce(checked_at, 0), created_at LIMIT ?2"
     );
     let rows = conn
         .prepare_cached(&sql)?
@@ -191,9 +209,19 @@ pub fn due_for_lookup(
     Ok(rows)
 }
 
-/// Notes that an unsettled payment was just looked up (the next lookup waits).
+/// When a payment was last looked up at Stripe.
+pub fn checked_at(conn: &Connection, id: i64) -> Result<Option<i64>, AppError> {
+    Ok(conn
+        .prepare_cached("SELECT checked_at FROM payments WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))
+        .optional()?
+        .flatten())
+}
+
+/// Notes that an unsettled payment was just looked up (the next lookup
+/// waits, and others go first).
 pub fn looked_up(conn: &Connection, id: i64, now: i64) -> Result<(), AppError> {
-    conn.prepare_cached("UPDATE payments SET updated_at = ?2 WHERE id = ?1")?
+    conn.prepare_cached("UPDATE payments SET checked_at = ?2 WHERE id = ?1")?
         .execute(params![id, now])?;
     Ok(())
 }

@@ -27,6 +27,8 @@ pub enum SessionState {
     Open,
     Complete,
     Expired,
+    /// Stripe answers that no such session exists (another account or mode).
+    Gone,
     /// A status this version does not know.
     Other,
 }
@@ -42,9 +44,11 @@ pub struct Session {
     pub currency: Option<String>,
     pub payment_intent: Option<String>,
     pub customer: Option<String>,
-    /// The payment row it was made for: `client_reference_id`, else the
-    /// `payment_id` metadata.
+    /// The payment row it was made for: `client_reference_id` is
+    /// `payment-<id>`, and the metadata says the same row and its job.
     pub payment_id: Option<i64>,
+    /// The job its metadata names.
+    pub job_id: Option<i64>,
     pub url: Option<String>,
     pub expires_at: Option<i64>,
 }
@@ -71,11 +75,12 @@ impl Session {
             Some("paid" | "no_payment_required")
         );
         let reference = text("client_reference_id");
-        let metadata = v
-            .get("metadata")
-            .and_then(|m| m.get("payment_id"))
-            .and_then(Value::as_str)
-            .map(str::to_string);
+        let meta = |k: &str| {
+            v.get("metadata")
+                .and_then(|m| m.get(k))
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        };
         Some(Session {
             id: text("id")?,
             state,
@@ -84,7 +89,8 @@ impl Session {
             currency: text("currency"),
             payment_intent: id_of("payment_intent"),
             customer: id_of("customer"),
-            payment_id: payment_id(reference.as_deref(), metadata.as_deref()),
+            payment_id: payment_id(reference.as_deref(), meta("payment_id").as_deref()),
+            job_id: meta("job_id").and_then(|j| j.parse().ok()),
             url: text("url"),
             expires_at: v.get("expires_at").and_then(Value::as_i64),
         })
@@ -101,11 +107,12 @@ impl Session {
             s.payment_status,
             CheckoutSessionPaymentStatus::Paid | CheckoutSessionPaymentStatus::NoPaymentRequired
         );
-        let metadata = s
-            .metadata
-            .as_ref()
-            .and_then(|m| m.get("payment_id"))
-            .map(String::as_str);
+        let meta = |k: &str| {
+            s.metadata
+                .as_ref()
+                .and_then(|m| m.get(k))
+                .map(String::as_str)
+        };
         Session {
             id: s.id.as_str().to_string(),
             state,
@@ -117,19 +124,36 @@ impl Session {
                 .as_ref()
                 .map(|p| p.id().as_str().to_string()),
             customer: s.customer.as_ref().map(|c| c.id().as_str().to_string()),
-            payment_id: payment_id(s.client_reference_id.as_deref(), metadata),
+            payment_id: payment_id(s.client_reference_id.as_deref(), meta("payment_id")),
+            job_id: meta("job_id").and_then(|j| j.parse().ok()),
             url: s.url.clone(),
             expires_at: Some(s.expires_at),
         }
     }
+
+    /// What a lookup says of a session Stripe does not know.
+    fn gone(id: &str) -> Session {
+        Session {
+            id: id.to_string(),
+            state: SessionState::Gone,
+            paid: false,
+            amount_total: None,
+            currency: None,
+            payment_intent: None,
+            customer: None,
+            payment_id: None,
+            job_id: None,
+            url: None,
+            expires_at: None,
+        }
+    }
 }
 
-/// The payment row a session names: `client_reference_id` is `payment-<id>`.
+/// The payment row a session names: `client_reference_id` is `payment-<id>`
+/// and the `payment_id` metadata agrees (both are set by this board).
 fn payment_id(reference: Option<&str>, metadata: Option<&str>) -> Option<i64> {
-    reference
-        .and_then(|r| r.strip_prefix("payment-"))
-        .and_then(|n| n.parse().ok())
-        .or_else(|| metadata.and_then(|m| m.parse().ok()))
+    let id: i64 = reference?.strip_prefix("payment-")?.parse().ok()?;
+    (metadata?.parse::<i64>().ok()? == id).then_some(id)
 }
 
 /// A Checkout Session to start.
@@ -235,13 +259,13 @@ impl Stripe {
         Ok(Session::from_stripe(&made))
     }
 
-    /// Looks a session up.
+    /// Looks a session up (a session Stripe does not know is `Gone`).
     pub async fn retrieve(&self, id: &str) -> Result<Session, AppError> {
-        let found = RetrieveCheckoutSession::new(id)
-            .send(&self.client)
-            .await
-            .map_err(failure)?;
-        Ok(Session::from_stripe(&found))
+        match RetrieveCheckoutSession::new(id).send(&self.client).await {
+            Ok(found) => Ok(Session::from_stripe(&found)),
+            Err(stripe::StripeError::Stripe(_, 404)) => Ok(Session::gone(id)),
+            Err(e) => Err(failure(e)),
+        }
     }
 
     /// Ends an open session so it can no longer be paid. A session that is
@@ -251,6 +275,7 @@ impl Stripe {
         match ExpireCheckoutSession::new(id).send(&self.client).await {
             Ok(s) => Ok(Session::from_stripe(&s)),
             Err(stripe::StripeError::Stripe(_, 400)) => self.retrieve(id).await,
+            Err(stripe::StripeError::Stripe(_, 404)) => Ok(Session::gone(id)),
             Err(e) => Err(failure(e)),
         }
     }
@@ -273,10 +298,11 @@ impl Stripe {
                         .app_info("jobboard", Some(env!("CARGO_PKG_VERSION").into()), None)
                         .build_sync()
                         .map_err(|e| AppError::internal(format!("Stripe client: {e}")))?;
-                    let found = RetrieveCheckoutSession::new(id.as_str())
-                        .send_blocking(&client)
-                        .map_err(failure)?;
-                    Ok(Session::from_stripe(&found))
+                    match RetrieveCheckoutSession::new(id.as_str()).send_blocking(&client) {
+                        Ok(found) => Ok(Session::from_stripe(&found)),
+                        Err(stripe::StripeError::Stripe(_, 404)) => Ok(Session::gone(&id)),
+                        Err(e) => Err(failure(e)),
+                    }
                 })
                 .join()
                 .unwrap_or_else(|_| Err(AppError::internal("the Stripe call panicked")))
@@ -304,14 +330,17 @@ mod tests {
         assert_eq!(s.payment_id, Some(12));
         assert_eq!(s.payment_intent.as_deref(), Some("pi_1"));
         assert_eq!(s.customer.as_deref(), Some("cus_1"));
-        // Without the reference, the metadata names it; without an id, nothing.
+        assert_eq!(s.job_id, None);
+        // The reference and the metadata must agree; without an id, nothing.
         let v: Value =
             serde_json::from_str(r#"{"id":"cs_2","metadata":{"payment_id":"3"}}"#).expect("json");
         let s = Session::from_json(&v).expect("a session");
         assert_eq!(
             (s.payment_id, s.state, s.paid),
-            (Some(3), SessionState::Other, false)
+            (None, SessionState::Other, false)
         );
+        assert_eq!(payment_id(Some("payment-3"), Some("4")), None);
+        assert_eq!(payment_id(Some("payment-3"), Some("3")), Some(3));
         assert!(Session::from_json(&serde_json::json!({"status": "open"})).is_none());
         assert_eq!(payment_id(Some("order-5"), None), None);
     }

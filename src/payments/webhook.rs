@@ -23,7 +23,7 @@ use crate::web::State;
 pub const TOLERANCE: i64 = 300;
 
 /// The most an event may weigh: Checkout Session events are a few kilobytes.
-const MAX_BODY: usize = 512 * 1024;
+pub const MAX_BODY: usize = 512 * 1024;
 
 /// The events that move a payment.
 pub const SETTLING: &[&str] = &[

@@ -365,6 +365,25 @@ pub async fn submit(
             Err(e) => Err(e.into()),
         };
     }
+    // Free after all (the upgrade unticked): a payment started for this job
+    // must end first, or it could still be paid for nothing.
+    match checkout::clear(state, job.id).await {
+        Ok(Some(checkout::Next::Paid)) => {
+            return Ok(web::see_other(&format!("/post/{}/done", job.id)));
+        }
+        Ok(_) => {}
+        Err(AppError::Unavailable(why) | AppError::BadRequest(why)) => {
+            return preview_page(
+                state,
+                req,
+                &job,
+                StatusCode::SERVICE_UNAVAILABLE,
+                None,
+                Some(&why),
+            );
+        }
+        Err(e) => return Err(e.into()),
+    }
     let now = state.now();
     let (config, st) = (state.config.clone(), state.clone());
     let id = job.id;
@@ -401,9 +420,20 @@ pub async fn done(
     }
     let job = own_job(state, &user, &id).await?;
     let job_id = job.id;
+    // The payment the employer comes back from, else the job's newest.
+    let session_id = query.session_id.clone();
     let payment = state
         .db
-        .read(move |c| payments::store::latest_for_job(c, job_id))
+        .read(move |c| {
+            let by_session = match session_id.as_deref() {
+                Some(sid) => payments::store::by_session(c, sid)?,
+                None => None,
+            };
+            match by_session.filter(|p| p.job_id == job_id) {
+                Some(p) => Ok(Some(p)),
+                None => payments::store::latest_for_job(c, job_id),
+            }
+        })
         .await?
         .filter(|p| p.user_id == user.id);
     // Back from Stripe while the payment is not settled yet (the webhook

@@ -5,6 +5,7 @@
 //! unpublished, none published unpaid, no double activation (one paid row,
 //! one receipt per Checkout Session).
 
+mod edges;
 mod flows;
 mod records;
 mod webhook;

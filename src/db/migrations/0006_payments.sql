@@ -19,7 +19,8 @@ CREATE TABLE payments (
     session_expires_at INTEGER,
     payment_intent_id  TEXT,                          -- pi_…, once paid
     customer_id        TEXT,
-    error              TEXT,                          -- why starting it failed
+    error              TEXT,                          -- why it failed, or what was not delivered
+    checked_at         INTEGER,                       -- last looked up at Stripe while unsettled
     created_at         INTEGER NOT NULL,
     updated_at         INTEGER NOT NULL,
     paid_at            INTEGER

@@ -135,6 +135,21 @@ async fn the_success_page_confirms_until_the_payment_settles() {
     assert_eq!(done.header("refresh"), Some("3"));
     keep_page("paid-done-confirming", &done.body);
     assert_eq!(board.job_status(job).await, "pending_payment");
+    // Reloading at once does not ask Stripe again; a few seconds later it does.
+    let lookups = || {
+        board
+            .stripe
+            .requests()
+            .iter()
+            .filter(|r| r.method == "GET")
+            .count()
+    };
+    let before = lookups();
+    b.get(&board.success_path(&session)).await;
+    assert_eq!(lookups(), before);
+    board.advance(5);
+    b.get(&board.success_path(&session)).await;
+    assert_eq!(lookups(), before + 1);
     // The money arrives.
     board.stripe.settle(&session);
     board
