@@ -69,6 +69,25 @@ enum Command {
     },
     /// Rebuild the search index from the database (safe while `serve` runs).
     Reindex,
+    /// Write a consistent snapshot of the board into DIR, safe while `serve`
+    /// runs: the database, uploaded logos, the board's key (secret.key) and a
+    /// manifest.json with versions, counts and checksums, written last. The
+    /// search index is rebuilt on restore and the outbox is left out.
+    Backup {
+        /// A new or empty folder, e.g. /var/backups/jobboard/2026-11-27.
+        dir: PathBuf,
+    },
+    /// Restore a backup made by `jobboard backup` into the data directory:
+    /// checks it (checksums, SQLite integrity and foreign keys, schema
+    /// version), then rebuilds the search index. Stop the server first.
+    Restore {
+        /// The backup folder (it holds manifest.json).
+        dir: PathBuf,
+        /// Replace a data directory that is not empty; what it held is moved
+        /// to data_dir/replaced-<time>/.
+        #[arg(long)]
+        force: bool,
+    },
     /// Load and validate the configuration, print it with secrets masked.
     CheckConfig,
     /// Manage admin accounts.
@@ -306,6 +325,37 @@ fn run(cli: Cli) -> Result<(), AppError> {
                     "indexed {n} jobs in {secs:.1}s; the running server has not switched yet and will when it next checks or starts"
                 ),
             }
+        }
+        Command::Backup { dir } => {
+            let config = load_config(&cli, None)?;
+            let bar = progress_bar(None, "backup");
+            let started = std::time::Instant::now();
+            let done = jobboard::ops::backup::backup(&config, dir, clock.unix(), |done, total| {
+                bar.set_length(total);
+                bar.set_position(done);
+            });
+            bar.finish_and_clear();
+            let secs = started.elapsed().as_secs_f64();
+            eprintln!("{}\ndone in {secs:.1}s", done?.describe());
+        }
+        Command::Restore { dir, force } => {
+            let config = load_config(&cli, None)?;
+            init_logs(&config.log_level);
+            let bar = progress_bar(None, "index");
+            let started = std::time::Instant::now();
+            let done = jobboard::ops::backup::restore(
+                &config,
+                dir,
+                *force,
+                clock.unix(),
+                |done, total| {
+                    bar.set_length(total);
+                    bar.set_position(done);
+                },
+            );
+            bar.finish_and_clear();
+            let secs = started.elapsed().as_secs_f64();
+            eprintln!("{}\ndone in {secs:.1}s", done?.describe());
         }
         Command::Worker => {
             let config = load_config(&cli, None)?;

@@ -136,7 +136,7 @@ pub enum Reindexed {
 }
 
 /// Whether a `serve` holds the live index's writer.
-fn served(live: &Path) -> bool {
+pub fn served(live: &Path) -> bool {
     let Ok(index) = Index::open_in_dir(live) else {
         return false;
     };

@@ -9,6 +9,7 @@ mod alerts;
 mod api;
 mod api_write;
 mod assets;
+mod backup;
 mod cli;
 mod dashboard;
 mod mail;
