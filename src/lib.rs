@@ -33,6 +33,8 @@ pub mod jobs;
 pub mod mail;
 /// Markdown to sanitised HTML, and to plain text.
 pub mod markdown;
+/// Counters, histograms and gauges for `/metrics` and `/healthz`.
+pub mod metrics;
 /// Operating a board: backup and restore.
 pub mod ops;
 /// Paid posting through Stripe Checkout: payments, webhook, reconciliation.

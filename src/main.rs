@@ -139,15 +139,26 @@ fn load_config(cli: &Cli, listen: Option<&String>) -> Result<Config, AppError> {
     Config::load(&inputs).map_err(|e| AppError::BadRequest(e.to_string()))
 }
 
-fn init_logs(level: &str) {
+/// Logs to stderr at `log.level` (or as `RUST_LOG` says), as text or as one
+/// JSON object a line (`log.format`).
+fn init_logs(config: &Config) {
+    let level = &config.log_level;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         tracing_subscriber::EnvFilter::new(format!("{level},poem=warn,tantivy=warn"))
     });
-    let _ = tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = match config.log_format {
+        jobboard::config::LogFormat::Text => {
+            logs.with_ansi(std::io::stderr().is_terminal()).try_init()
+        }
+        jobboard::config::LogFormat::Json => logs
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .try_init(),
+    };
 }
 
 fn progress_bar(len: Option<u64>, what: &str) -> ProgressBar {
@@ -248,14 +259,14 @@ fn run(cli: Cli) -> Result<(), AppError> {
         }
         Command::Demo { jobs } => {
             let config = load_config(&cli, None)?;
-            init_logs(&config.log_level);
+            init_logs(&config);
             let db = Db::open(&config.db_path())?;
             fill_demo(&db, &config, &clock, *jobs)?;
             db.close();
         }
         Command::Import { file } => {
             let config = load_config(&cli, None)?;
-            init_logs(&config.log_level);
+            init_logs(&config);
             let db = Db::open(&config.db_path())?;
             let (reader, len): (Box<dyn std::io::BufRead>, Option<u64>) = if file.as_os_str() == "-"
             {
@@ -299,7 +310,7 @@ fn run(cli: Cli) -> Result<(), AppError> {
         }
         Command::Reindex => {
             let config = load_config(&cli, None)?;
-            init_logs(&config.log_level);
+            init_logs(&config);
             let db = Db::open(&config.db_path())?;
             let bar = progress_bar(None, "reindex");
             let started = std::time::Instant::now();
@@ -340,7 +351,7 @@ fn run(cli: Cli) -> Result<(), AppError> {
         }
         Command::Restore { dir, force } => {
             let config = load_config(&cli, None)?;
-            init_logs(&config.log_level);
+            init_logs(&config);
             let bar = progress_bar(None, "index");
             let started = std::time::Instant::now();
             let done = jobboard::ops::backup::restore(
@@ -359,7 +370,7 @@ fn run(cli: Cli) -> Result<(), AppError> {
         }
         Command::Worker => {
             let config = load_config(&cli, None)?;
-            init_logs(&config.log_level);
+            init_logs(&config);
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
@@ -376,7 +387,7 @@ fn run(cli: Cli) -> Result<(), AppError> {
             no_worker,
         } => {
             let config = load_config(&cli, listen.as_ref())?;
-            init_logs(&config.log_level);
+            init_logs(&config);
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 // Reads and searches are limited to a few at a time anyway; fewer

@@ -13,7 +13,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 mod file;
+mod observe;
 use file::read_file;
+pub use observe::{IpNet, LogFormat, MetricsConfig};
 
 /// One configuration key: its name, its default and whether it is a secret.
 struct KeyDef {
@@ -65,6 +67,7 @@ const KEYS: &[KeyDef] = &[
     key("base_url", ""),
     key("data_dir", "./data"),
     key("log.level", "info"),
+    key("log.format", "text"),
     key("site.name", "Job Board"),
     key(
         "site.tagline",
@@ -90,6 +93,9 @@ const KEYS: &[KeyDef] = &[
     key("limits.reset_per_ip", "5/1h"),
     key("limits.post_per_ip", "20/1h"),
     key("limits.alerts_per_ip", "10/1h"),
+    key("metrics.enabled", "true"),
+    key("metrics.allow", "127.0.0.1/8, ::1"),
+    secret("metrics.token"),
 ];
 
 /// Where a value came from, for `check-config` and error messages.
@@ -222,11 +228,13 @@ pub struct Config {
     pub base_url: String,
     pub data_dir: PathBuf,
     pub log_level: String,
+    pub log_format: LogFormat,
     pub site: SiteConfig,
     pub posting: PostingConfig,
     pub stripe: StripeConfig,
     pub mail: MailConfig,
     pub limits: LimitsConfig,
+    pub metrics: MetricsConfig,
     /// Each key's effective raw value and source, for `check-config`.
     effective: Vec<(&'static str, String, Source, bool)>,
 }
@@ -565,6 +573,7 @@ impl Raw {
             base_url,
             data_dir,
             log_level,
+            log_format: self.log_format()?,
             site: SiteConfig {
                 name,
                 tagline: self.get("site.tagline").trim().to_string(),
@@ -574,6 +583,7 @@ impl Raw {
             stripe,
             mail,
             limits,
+            metrics: self.metrics()?,
             effective,
         })
     }

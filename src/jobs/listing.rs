@@ -274,9 +274,19 @@ pub async fn find(state: &State, p: SearchParams, want: Want) -> Result<Option<F
     let search = state.search.clone();
     let db = state.db.clone();
     let now = state.now();
-    tokio::task::spawn_blocking(move || search.find(&db, &p, now, want))
-        .await
-        .map_err(|e| AppError::internal(format!("search task failed: {e}")))?
+    let metrics = state.metrics.clone();
+    let span = tracing::Span::current();
+    tokio::task::spawn_blocking(move || {
+        let _request = span.enter();
+        let started = std::time::Instant::now();
+        let found = search.find(&db, &p, now, want);
+        if matches!(found, Ok(Some(_))) {
+            metrics.search(started.elapsed());
+        }
+        found
+    })
+    .await
+    .map_err(|e| AppError::internal(format!("search task failed: {e}")))?
 }
 
 /// The listing page for these parameters.

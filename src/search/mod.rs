@@ -251,6 +251,11 @@ impl Search {
         self.live.read().map(|l| l.is_some()).unwrap_or(false)
     }
 
+    /// Documents in the index as the reader sees it; `None` while it is built.
+    pub fn num_docs(&self) -> Option<u64> {
+        self.live().map(|live| live.reader.searcher().num_docs())
+    }
+
     /// Changes whenever search results may have changed.
     pub fn generation(&self) -> u64 {
         self.generation.load(Ordering::Acquire)

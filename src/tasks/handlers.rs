@@ -76,7 +76,9 @@ fn deliver(state: &State, task: &Task) -> Result<(), String> {
             .and_then(Value::as_str)
             .ok_or_else(|| format!("the mail task has no {name}"))
     };
-    state
+    let delivered = state
         .mailer
-        .deliver(task.id, field("to")?, field("subject")?, field("eml")?)
+        .deliver(task.id, field("to")?, field("subject")?, field("eml")?);
+    state.metrics.mail(delivered.is_ok());
+    delivered
 }

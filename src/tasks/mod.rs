@@ -89,6 +89,7 @@ fn run_batch(state: &State, worker: &str, budget: Option<Duration>) -> Result<us
                 .write_blocking_quiet(move |tx| queue::finish(tx, id, &worker_id, now))?,
             Err(error) => {
                 tracing::warn!(task = task.id, kind = %task.kind, attempt = task.attempt, %error, "task failed");
+                state.metrics.task_failed();
                 state
                     .db
                     .write_blocking_quiet(move |tx| queue::fail(tx, id, &worker_id, &error, now))?
@@ -154,6 +155,7 @@ fn work(state: &State, stop: &AtomicBool, name: &str, follow: bool) {
     tracing::info!(worker = name, "background worker started");
     let mut followed: Option<std::time::Instant> = None;
     while !stop.load(Ordering::Acquire) {
+        state.metrics.worker_active();
         if follow && followed.is_none_or(|t| t.elapsed() >= FOLLOW_EVERY) {
             if let Err(e) = crate::search::indexer::follow(&state.search) {
                 tracing::warn!(error = %e, "background worker: cannot open the search index");

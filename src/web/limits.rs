@@ -132,6 +132,20 @@ fn shrink(windows: &mut HashMap<Key, Window>, now: i64) {
 /// The client's address: the peer, or, when the peer is a proxy on this
 /// machine (loopback), the last address it added to `X-Forwarded-For`.
 pub fn client_ip(req: &Request) -> String {
+    match client_addr(req) {
+        // One IPv6 subscriber usually holds a whole /64: count it as one.
+        Some(IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        Some(ip) => ip.to_string(),
+        None => "unknown".into(),
+    }
+}
+
+/// The client's address as [`client_ip`] finds it, whole; `None` when
+/// neither the socket nor a trusted header says.
+pub fn client_addr(req: &Request) -> Option<IpAddr> {
     let peer: Option<IpAddr> = req
         .remote_addr()
         .as_socket_addr()
@@ -144,19 +158,20 @@ pub fn client_ip(req: &Request) -> String {
             .and_then(|v| v.trim().parse::<IpAddr>().ok())
     };
     let ip = match peer {
-        Some(ip) if !ip.is_loopback() => Some(ip),
+        Some(ip) if !from_local_proxy(req) => Some(ip),
         // A local proxy, or the test client (no socket): trust the header.
         _ => forwarded().or(peer),
     };
-    match ip.map(|ip| ip.to_canonical()) {
-        // One IPv6 subscriber usually holds a whole /64: count it as one.
-        Some(IpAddr::V6(v6)) => {
-            let s = v6.segments();
-            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
-        }
-        Some(ip) => ip.to_string(),
-        None => "unknown".into(),
-    }
+    ip.map(|ip| ip.to_canonical())
+}
+
+/// Whether the request came from this machine (a reverse proxy here) or
+/// from no socket at all (the test client): only then are forwarded headers
+/// (`X-Forwarded-For`, `X-Request-Id`) believed.
+pub fn from_local_proxy(req: &Request) -> bool {
+    req.remote_addr()
+        .as_socket_addr()
+        .is_none_or(|a| a.ip().to_canonical().is_loopback())
 }
 
 #[cfg(test)]

@@ -88,8 +88,15 @@ impl<E: Endpoint> Endpoint for SecurityHeadersEndpoint<E> {
     }
 }
 
-/// A short id for a failed request, shown to the user and written to the log.
+/// The id of the request being handled (the one in its `X-Request-Id` header
+/// and on its log lines), shown to the user of a failed request; a new id
+/// outside a request.
 pub fn request_id() -> String {
+    super::observe::current_request_id().unwrap_or_else(new_request_id)
+}
+
+/// A new short id: a random prefix for this process and a counter.
+pub fn new_request_id() -> String {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     static PREFIX: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
     let prefix = PREFIX.get_or_init(|| fastrand::u32(..));

@@ -6,7 +6,9 @@ pub mod cache;
 pub mod forms;
 pub mod health;
 pub mod limits;
+pub mod metrics;
 pub mod middleware;
+pub mod observe;
 pub mod templates;
 pub mod uploads;
 
@@ -43,6 +45,8 @@ pub struct AppState {
     pub mailer: crate::mail::Mailer,
     /// Wakes this process's background worker when work is queued.
     pub wake: Arc<crate::tasks::Wake>,
+    /// Counters and histograms for `/metrics`.
+    pub metrics: Arc<crate::metrics::Metrics>,
     /// The Stripe account, when paid posting is configured.
     pub stripe: Option<crate::payments::stripe::Stripe>,
 }
@@ -79,6 +83,7 @@ impl AppState {
             limits,
             mailer,
             wake: Arc::new(crate::tasks::Wake::default()),
+            metrics: Arc::new(crate::metrics::Metrics::new()),
             stripe,
         }))
     }
@@ -238,7 +243,9 @@ pub fn app(state: State) -> impl Endpoint {
             "/stripe/webhook",
             poem::post(crate::payments::webhook::receive),
         )
+        .at("/metrics", get(metrics::metrics))
         .nest("/", pages)
         .with(middleware::SecurityHeaders::new(&state.config))
+        .with(observe::Observe::new(state.metrics.clone()))
         .data(state)
 }

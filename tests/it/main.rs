@@ -13,6 +13,7 @@ mod backup;
 mod cli;
 mod dashboard;
 mod mail;
+mod metrics;
 mod pages;
 mod payments;
 mod posting;
