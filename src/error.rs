@@ -40,6 +40,10 @@ pub enum AppError {
     Invalid(FieldErrors),
     #[error("{0}")]
     Unavailable(String),
+    /// SQLite could not grow its files (`SQLITE_FULL`): nothing was saved.
+    /// Reads go on; writes work again once space is freed.
+    #[error("the disk is full: {0}")]
+    DiskFull(rusqlite::Error),
     #[error("internal error: {0}")]
     Internal(String),
     #[error("database error: {0}")]
@@ -75,7 +79,7 @@ impl AppError {
             AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable(_) | AppError::DiskFull(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) | AppError::Db(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -91,6 +95,7 @@ impl AppError {
             AppError::BadRequest(_) => "bad_request",
             AppError::Invalid(_) => "invalid_input",
             AppError::Unavailable(_) => "unavailable",
+            AppError::DiskFull(_) => "disk_full",
             AppError::Internal(_) | AppError::Db(_) => "internal",
         }
     }
@@ -111,6 +116,9 @@ impl AppError {
             }
             AppError::Unavailable(_) => {
                 "The service is busy or starting; please try again shortly.".into()
+            }
+            AppError::DiskFull(_) => {
+                "The server's disk is full; nothing was saved. Please try again later.".into()
             }
             other => other.to_string(),
         }
@@ -146,6 +154,9 @@ impl From<rusqlite::Error> for AppError {
     fn from(e: rusqlite::Error) -> Self {
         match e {
             rusqlite::Error::QueryReturnedNoRows => AppError::NotFound,
+            rusqlite::Error::SqliteFailure(ref f, _) if f.code == rusqlite::ErrorCode::DiskFull => {
+                AppError::DiskFull(e)
+            }
             other => AppError::Db(other),
         }
     }

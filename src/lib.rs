@@ -67,9 +67,17 @@ const FLUSH_EVERY: Duration = Duration::from_secs(2);
 /// How long in-flight requests may take to finish at shutdown.
 const DRAIN: Duration = Duration::from_secs(10);
 
+/// Opens the database (migrating it) as configured: what closing it does to
+/// the WAL follows `db.checkpoint_on_exit`.
+pub fn open_db(config: &Config) -> Result<Db, AppError> {
+    let db = Db::open(&config.db_path())?;
+    db.set_checkpoint_on_exit(config.db.checkpoint_on_exit);
+    Ok(db)
+}
+
 /// Opens the database (migrating it) and builds the shared state.
 pub fn open(config: Config, clock: SharedClock) -> Result<State, AppError> {
-    let db = Db::open(&config.db_path())?;
+    let db = open_db(&config)?;
     // `posting.require_verified_email` may have changed since the last start:
     // show or hide owners' jobs to match it.
     let require = config.posting.require_verified_email;

@@ -223,7 +223,7 @@ fn run(cli: Cli) -> Result<(), AppError> {
             command: TokenCommand::Create { email, name },
         } => {
             let config = load_config(&cli, None)?;
-            let db = Db::open(&config.db_path())?;
+            let db = jobboard::open_db(&config)?;
             let token =
                 jobboard::accounts::cli::create_token(&db, &config, email, name, clock.unix());
             db.close();
@@ -236,7 +236,7 @@ fn run(cli: Cli) -> Result<(), AppError> {
             let config = load_config(&cli, None)?;
             let email = jobboard::admin::cli::check_email(email)?;
             let password = jobboard::admin::cli::read_password()?;
-            let db = Db::open(&config.db_path())?;
+            let db = jobboard::open_db(&config)?;
             let outcome =
                 jobboard::admin::cli::create(&db, &config, &email, &password, clock.unix());
             db.close();
@@ -251,7 +251,7 @@ fn run(cli: Cli) -> Result<(), AppError> {
             let config = load_config(&cli, None)?;
             let conn = jobboard::db::open_writer(&config.db_path())?;
             let version = jobboard::db::migrations::current(&conn)?;
-            jobboard::db::checkpoint(&conn);
+            jobboard::db::close_writer(conn, config.db.checkpoint_on_exit);
             eprintln!(
                 "database {} is at schema version {version}",
                 config.db_path().display()
@@ -260,14 +260,14 @@ fn run(cli: Cli) -> Result<(), AppError> {
         Command::Demo { jobs } => {
             let config = load_config(&cli, None)?;
             init_logs(&config);
-            let db = Db::open(&config.db_path())?;
+            let db = jobboard::open_db(&config)?;
             fill_demo(&db, &config, &clock, *jobs)?;
             db.close();
         }
         Command::Import { file } => {
             let config = load_config(&cli, None)?;
             init_logs(&config);
-            let db = Db::open(&config.db_path())?;
+            let db = jobboard::open_db(&config)?;
             let (reader, len): (Box<dyn std::io::BufRead>, Option<u64>) = if file.as_os_str() == "-"
             {
                 (Box::new(BufReader::new(std::io::stdin().lock())), None)
@@ -303,7 +303,7 @@ fn run(cli: Cli) -> Result<(), AppError> {
                 })?),
                 None => None,
             };
-            let db = Db::open(&config.db_path())?;
+            let db = jobboard::open_db(&config)?;
             let out = std::io::BufWriter::new(std::io::stdout().lock());
             jobboard::jobs::transfer::export(&db, &config.base_url, status, out)?;
             db.close();
@@ -311,7 +311,7 @@ fn run(cli: Cli) -> Result<(), AppError> {
         Command::Reindex => {
             let config = load_config(&cli, None)?;
             init_logs(&config);
-            let db = Db::open(&config.db_path())?;
+            let db = jobboard::open_db(&config)?;
             let bar = progress_bar(None, "reindex");
             let started = std::time::Instant::now();
             let outcome = jobboard::search::rebuild::reindex(

@@ -66,6 +66,7 @@ const KEYS: &[KeyDef] = &[
     key("listen", "127.0.0.1:8080"),
     key("base_url", ""),
     key("data_dir", "./data"),
+    key("db.checkpoint_on_exit", "true"),
     key("log.level", "info"),
     key("log.format", "text"),
     key("site.name", "Job Board"),
@@ -210,6 +211,13 @@ pub struct MailConfig {
 }
 
 #[derive(Debug, Clone)]
+pub struct DbConfig {
+    /// Fold the WAL into the database (PASSIVE checkpoint) when the board
+    /// stops; `false` leaves it to a replicator (Litestream).
+    pub checkpoint_on_exit: bool,
+}
+
+#[derive(Debug, Clone)]
 pub struct LimitsConfig {
     pub enabled: bool,
     pub login_per_account: Rate,
@@ -227,6 +235,7 @@ pub struct Config {
     /// Public URL without a trailing slash.
     pub base_url: String,
     pub data_dir: PathBuf,
+    pub db: DbConfig,
     pub log_level: String,
     pub log_format: LogFormat,
     pub site: SiteConfig,
@@ -572,6 +581,9 @@ impl Raw {
             listen,
             base_url,
             data_dir,
+            db: DbConfig {
+                checkpoint_on_exit: self.boolean("db.checkpoint_on_exit")?,
+            },
             log_level,
             log_format: self.log_format()?,
             site: SiteConfig {

@@ -5,9 +5,10 @@
 pub mod migrations;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 
+use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
 use crate::error::AppError;
@@ -32,6 +33,8 @@ struct Inner {
     reading: tokio::sync::Semaphore,
     /// Bumped after every committed write from this process: caches key on it.
     version: AtomicU64,
+    /// Whether closing checkpoints the WAL (`db.checkpoint_on_exit`).
+    checkpoint_on_exit: Arc<AtomicBool>,
 }
 
 /// Sets the pragmas every connection needs; busy_timeout first.
@@ -73,11 +76,37 @@ impl How {
     };
 }
 
-/// Copies the WAL into the database and truncates it (best effort: readers
-/// still open keep what they need).
+/// Copies what it can of the WAL into the database without waiting for
+/// anyone (PASSIVE: frames a reader still needs stay). When this was the last
+/// connection, closing it then removes the WAL file.
 pub fn checkpoint(conn: &Connection) {
-    if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())) {
-        tracing::warn!(error = %e, "WAL checkpoint failed");
+    match conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+        Ok((r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+    }) {
+        Ok((log, done)) => tracing::debug!(frames = log, copied = done, "WAL checkpoint"),
+        Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed"),
+    }
+}
+
+/// Leaves the WAL as it is when `conn` closes, for a replicator that does
+/// its own checkpoints (Litestream, `db.checkpoint_on_exit = false`):
+/// SQLite would otherwise checkpoint and delete the WAL when the last
+/// connection closes.
+pub fn leave_wal(conn: &Connection) {
+    if let Err(e) = conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true) {
+        tracing::warn!(error = %e, "cannot turn off the checkpoint on close");
+    }
+}
+
+/// Closes the write connection: checkpoints (PASSIVE) or leaves the WAL.
+pub fn close_writer(conn: Connection, checkpoint_on_exit: bool) {
+    if checkpoint_on_exit {
+        checkpoint(&conn);
+    } else {
+        leave_wal(&conn);
+    }
+    if let Err((_, e)) = conn.close() {
+        tracing::warn!(error = %e, "closing the database failed");
     }
 }
 
@@ -104,16 +133,23 @@ impl Db {
     pub fn open(path: &Path) -> Result<Db, AppError> {
         let conn = open_writer(path)?;
         let (tx, rx) = mpsc::channel::<WriteFn>();
+        let checkpoint_on_exit = Arc::new(AtomicBool::new(true));
+        let on_exit = Arc::clone(&checkpoint_on_exit);
         let thread = std::thread::Builder::new()
             .name("db-writer".into())
             .spawn(move || {
                 let mut conn = conn;
                 while let Ok(job) = rx.recv() {
-                    job(&mut conn);
+                    // A panicking write (a bug) is rolled back and its caller
+                    // hears that the writer stopped; the writer itself goes on.
+                    let run = std::panic::AssertUnwindSafe(|| job(&mut conn));
+                    if std::panic::catch_unwind(run).is_err() {
+                        tracing::error!("a database write panicked; it was rolled back");
+                    }
                 }
                 // All senders gone: fold the WAL into the database so the next
-                // start need not read it.
-                checkpoint(&conn);
+                // start need not read it (unless a replicator does that).
+                close_writer(conn, on_exit.load(Ordering::Acquire));
             })
             .map_err(|e| AppError::internal(format!("cannot start the writer thread: {e}")))?;
         Ok(Db {
@@ -124,8 +160,25 @@ impl Db {
                 readers: Mutex::new(Vec::new()),
                 reading: tokio::sync::Semaphore::new(READ_POOL),
                 version: AtomicU64::new(0),
+                checkpoint_on_exit,
             }),
         })
+    }
+
+    /// Whether closing checkpoints the WAL (the default) or leaves it to a
+    /// replicator such as Litestream (`db.checkpoint_on_exit = false`).
+    pub fn set_checkpoint_on_exit(&self, on: bool) {
+        self.inner.checkpoint_on_exit.store(on, Ordering::Release);
+    }
+
+    /// Whether the writer thread takes and runs work: a no-op sent through
+    /// its queue comes back. The watchdog asks before each ping.
+    pub async fn writer_answers(&self) -> bool {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let sent = self.send(Box::new(move |_conn: &mut Connection| {
+            let _ = tx.send(());
+        }));
+        sent.is_ok() && rx.await.is_ok()
     }
 
     /// The database file.
@@ -292,6 +345,8 @@ impl Db {
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         configure(&conn, false)?;
+        // Only the writer folds the WAL in, and only as configured.
+        leave_wal(&conn);
         Ok(conn)
     }
 

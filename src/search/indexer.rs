@@ -207,8 +207,45 @@ impl IndexerCore {
     }
 
     /// Applies up to one batch of queued changes in one commit; returns how many
-    /// rows it applied.
+    /// rows it applied. When that fails (a full disk), the uncommitted changes
+    /// are dropped and the writer made anew, so the next call applies the same
+    /// rows again.
     pub fn drain(&mut self) -> Result<usize, AppError> {
+        let applied = self.apply_batch();
+        if applied.is_err() {
+            self.recover();
+        }
+        applied
+    }
+
+    /// After a failed batch: a writer whose indexing thread died (an I/O error)
+    /// would take documents and never write them, so roll back to the last
+    /// commit, which starts it afresh; failing that, open the index again.
+    fn recover(&mut self) {
+        let Some(writer) = self.writer.as_mut() else {
+            return;
+        };
+        let Err(e) = writer.rollback() else {
+            return;
+        };
+        tracing::warn!(error = %e, "search index: cannot roll back; opening it again");
+        self.writer = None;
+        self.fields = None;
+        let watermark = self.watermark;
+        let reopened = open_existing(self.search.dir())
+            .map_err(|why| error(format!("reopen: {why}")))
+            .and_then(|(index, payload)| self.take(index, payload));
+        match reopened {
+            // Never past a row this process has not applied.
+            Ok(()) => self.watermark = self.watermark.min(watermark),
+            Err(e) => {
+                tracing::error!(error = %e, "search index will be rebuilt");
+                self.search.install(None);
+            }
+        }
+    }
+
+    fn apply_batch(&mut self) -> Result<usize, AppError> {
         let (Some(writer), Some(f)) = (self.writer.as_mut(), self.fields) else {
             return Ok(0);
         };
@@ -264,7 +301,14 @@ impl IndexerCore {
 pub struct Indexer {
     stop: Option<mpsc::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
+    /// Disconnected when the thread ends.
+    done: mpsc::Receiver<()>,
 }
+
+/// The longest wait between attempts after indexing failed (a full disk).
+const RETRY_AT_MOST: Duration = Duration::from_secs(8);
+/// How long a stopping indexer may take to commit what is left.
+pub const STOP_GRACE: Duration = Duration::from_secs(10);
 
 impl Indexer {
     /// Opens the index (failing if another process owns it) and starts the
@@ -272,14 +316,19 @@ impl Indexer {
     pub fn start(search: Arc<Search>, db: Db, clock: SharedClock) -> Result<Indexer, AppError> {
         let mut core = IndexerCore::open(search, db, clock)?;
         let (tx, rx) = mpsc::channel::<()>();
+        let (done_tx, done) = mpsc::channel::<()>();
         let thread = std::thread::Builder::new()
             .name("indexer".into())
             .spawn(move || {
+                let _done = done_tx;
+                let mut wait = POLL;
                 if let Err(e) = core.ensure() {
                     tracing::error!(error = %e, "search index could not be prepared");
+                    wait = POLL * 2;
                 }
-                // Until told to stop (or the sender is gone), every POLL:
-                while let Err(mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(POLL) {
+                // Until told to stop (or the sender is gone), every POLL, or
+                // less often while indexing keeps failing:
+                while let Err(mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(wait) {
                     let step = (|| {
                         if !core.ready() {
                             core.ensure()?;
@@ -288,25 +337,53 @@ impl Indexer {
                         while core.drain()? > 0 {}
                         core.prune()
                     })();
-                    if let Err(e) = step {
-                        tracing::error!(error = %e, "search indexing failed; will retry");
+                    match step {
+                        Ok(()) if wait > POLL => {
+                            tracing::info!("search indexing works again");
+                            wait = POLL;
+                        }
+                        Ok(()) => {}
+                        Err(e) => {
+                            wait = (wait * 2).min(RETRY_AT_MOST);
+                            tracing::error!(error = %e, "search indexing failed; retrying in {wait:?}");
+                        }
                     }
                 }
                 // Apply what is left before the process ends.
-                let _ = core.drain();
+                while core.drain().is_ok_and(|n| n > 0) {}
             })
             .map_err(|e| AppError::internal(format!("cannot start the indexer: {e}")))?;
         Ok(Indexer {
             stop: Some(tx),
             thread: Some(thread),
+            done,
         })
     }
 
-    /// Stops the thread after its current step.
-    pub fn stop(mut self) {
+    /// Stops the thread after its current step, waiting at most
+    /// [`STOP_GRACE`]; see [`Indexer::stop_within`].
+    pub fn stop(self) {
+        self.stop_within(STOP_GRACE);
+    }
+
+    /// Stops the thread after its current step and the commit of what is
+    /// queued, waiting at most `grace` (a rebuild under way can take
+    /// longer): what is not committed then is applied from the search queue
+    /// at the next start. Returns whether the thread ended.
+    pub fn stop_within(mut self, grace: Duration) -> bool {
         self.stop.take();
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
+        let ended = matches!(
+            self.done.recv_timeout(grace),
+            Err(mpsc::RecvTimeoutError::Disconnected)
+        );
+        match self.thread.take() {
+            Some(t) if ended => {
+                let _ = t.join();
+            }
+            _ => tracing::warn!(
+                "the search index was not committed within {grace:?}; the next start catches up from the search queue"
+            ),
         }
+        ended
     }
 }

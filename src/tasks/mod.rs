@@ -12,7 +12,7 @@ pub mod schedule;
 
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, mpsc};
 use std::time::Duration;
 
 use crate::error::AppError;
@@ -26,6 +26,8 @@ const IDLE_WAIT: Duration = Duration::from_secs(5);
 const BATCH: Duration = Duration::from_secs(2);
 /// How often a worker without the indexer reopens the search index.
 pub const FOLLOW_EVERY: Duration = Duration::from_secs(20);
+/// How long a stopping worker lets its running task finish.
+pub const STOP_GRACE: Duration = Duration::from_secs(10);
 
 /// Wakes this process's worker when something is queued.
 #[derive(Debug, Default)]
@@ -57,11 +59,16 @@ impl Wake {
 /// come); returns how many ran. Tests' way to run background work at the
 /// moment they choose.
 pub fn run_due(state: &State, worker: &str) -> Result<usize, AppError> {
-    run_batch(state, worker, None)
+    run_batch(state, worker, None, &AtomicBool::new(false))
 }
 
-/// Runs due tasks until none is left or `budget` has passed.
-fn run_batch(state: &State, worker: &str, budget: Option<Duration>) -> Result<usize, AppError> {
+/// Runs due tasks until none is left, `budget` has passed or `stop` is set.
+fn run_batch(
+    state: &State,
+    worker: &str,
+    budget: Option<Duration>,
+    stop: &AtomicBool,
+) -> Result<usize, AppError> {
     let started = std::time::Instant::now();
     let now = state.now();
     state
@@ -69,7 +76,7 @@ fn run_batch(state: &State, worker: &str, budget: Option<Duration>) -> Result<us
         .write_blocking_quiet(move |tx| schedule::tick(tx, now))?;
     let mut ran = 0;
     loop {
-        if budget.is_some_and(|b| started.elapsed() >= b) {
+        if budget.is_some_and(|b| started.elapsed() >= b) || stop.load(Ordering::Acquire) {
             return Ok(ran);
         }
         let now = state.now();
@@ -103,6 +110,10 @@ fn run_batch(state: &State, worker: &str, budget: Option<Duration>) -> Result<us
 pub struct Worker {
     stop: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
+    /// Disconnected when the thread ends.
+    done: mpsc::Receiver<()>,
+    /// Its name in `tasks.locked_by`.
+    name: String,
     state: State,
 }
 
@@ -127,27 +138,66 @@ impl Worker {
             std::process::id(),
             crate::crypto::hex(&crate::crypto::random_bytes::<3>()?)
         );
+        let (done_tx, done) = mpsc::channel::<()>();
         let thread = {
-            let (state, stop) = (state.clone(), stop.clone());
+            let (state, stop, name) = (state.clone(), stop.clone(), name.clone());
             std::thread::Builder::new()
                 .name("worker".into())
-                .spawn(move || work(&state, &stop, &name, follow))
+                .spawn(move || {
+                    let _done = done_tx;
+                    work(&state, &stop, &name, follow)
+                })
                 .map_err(|e| AppError::internal(format!("cannot start the worker: {e}")))?
         };
         Ok(Worker {
             stop,
             thread: Some(thread),
+            done,
+            name,
             state,
         })
     }
 
-    /// Lets the running task finish, then stops.
-    pub fn stop(mut self) {
+    /// Lets the running task finish for up to [`STOP_GRACE`], then stops; see
+    /// [`Worker::stop_within`].
+    pub fn stop(self) {
+        self.stop_within(STOP_GRACE);
+    }
+
+    /// Starts no new task and lets the running one finish for up to `grace`.
+    /// A task still running then is given back to the queue, to run again at
+    /// the next start (tasks are written to run twice safely), and the thread
+    /// is left to the process's exit. Returns whether the thread ended.
+    pub fn stop_within(mut self, grace: Duration) -> bool {
         self.stop.store(true, Ordering::Release);
         self.state.wake.notify();
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
+        let ended = matches!(
+            self.done.recv_timeout(grace),
+            Err(mpsc::RecvTimeoutError::Disconnected)
+        );
+        if ended {
+            if let Some(t) = self.thread.take() {
+                let _ = t.join();
+            }
+            return true;
         }
+        let (name, now) = (self.name.clone(), self.state.now());
+        match self
+            .state
+            .db
+            .write_blocking_quiet(move |tx| queue::release(tx, &name, now))
+        {
+            Ok(n) => tracing::warn!(
+                worker = %self.name,
+                tasks = n,
+                "a background task did not finish in {grace:?}; it goes back to the queue"
+            ),
+            Err(e) => tracing::error!(
+                error = %e,
+                "cannot give the running task back; it runs again when its lease ends"
+            ),
+        }
+        false
     }
 }
 
@@ -162,7 +212,7 @@ fn work(state: &State, stop: &AtomicBool, name: &str, follow: bool) {
             }
             followed = Some(std::time::Instant::now());
         }
-        if let Err(e) = run_batch(state, name, Some(BATCH)) {
+        if let Err(e) = run_batch(state, name, Some(BATCH), stop) {
             tracing::error!(error = %e, "background worker: could not run tasks");
         }
         let now = state.now();

@@ -185,6 +185,18 @@ pub fn next_due(conn: &Connection) -> Result<Option<i64>, AppError> {
         .query_row([], |r| r.get(0))?)
 }
 
+/// Gives back the tasks `worker` holds, to run again at once (by any
+/// worker): its process is stopping and they did not finish in time. The
+/// attempt still counts. Returns how many.
+pub fn release(conn: &Connection, worker: &str, now: i64) -> Result<usize, AppError> {
+    Ok(conn
+        .prepare_cached(
+            "UPDATE tasks SET state = 'queued', run_at = ?2, locked_by = NULL, \
+             locked_until = NULL, updated_at = ?2 WHERE state = 'running' AND locked_by = ?1",
+        )?
+        .execute(params![worker, now])?)
+}
+
 /// Forgets finished tasks older than `before`.
 pub fn purge_done(conn: &Connection, before: i64) -> Result<usize, AppError> {
     Ok(conn
@@ -305,5 +317,35 @@ mod tests {
             "still alive's"
         );
         assert_eq!(next_due(&c).expect("next"), Some(10 + 2 * LEASE_SECONDS));
+    }
+
+    #[test]
+    fn a_stopping_worker_gives_its_task_back_at_once() {
+        let c = db();
+        let id = enqueue(&c, "mail", &json!({}), 0, None, 0)
+            .expect("q")
+            .expect("new");
+        let other = enqueue(&c, "mail", &json!({}), 0, None, 0)
+            .expect("q")
+            .expect("new");
+        claim(&c, "stopping", 10).expect("claim").expect("due");
+        claim(&c, "busy", 10).expect("claim").expect("due");
+        assert_eq!(release(&c, "stopping", 11).expect("release"), 1);
+        assert_eq!(release(&c, "stopping", 11).expect("again"), 0);
+        // Not after its lease: now, by anyone, and the attempt counted.
+        let again = claim(&c, "next", 11).expect("claim").expect("due");
+        assert_eq!((again.id, again.attempt), (id, 2));
+        // Finishing late changes nothing: the task is no longer its own.
+        finish(&c, id, "stopping", 12).expect("no-op");
+        let state: String = c
+            .query_row("SELECT state FROM tasks WHERE id = ?1", [id], |r| r.get(0))
+            .expect("state");
+        assert_eq!(state, "running");
+        let held: String = c
+            .query_row("SELECT locked_by FROM tasks WHERE id = ?1", [other], |r| {
+                r.get(0)
+            })
+            .expect("other");
+        assert_eq!(held, "busy", "another worker's task stays its own");
     }
 }

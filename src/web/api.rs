@@ -94,6 +94,10 @@ impl From<AppError> for ApiError {
             AppError::BadRequest(_) => ApiError::BadRequest(Json(body)),
             AppError::Invalid(_) => ApiError::Invalid(Json(body)),
             AppError::Unavailable(_) => ApiError::Unavailable(Json(body)),
+            AppError::DiskFull(_) => {
+                tracing::error!(error = %e, "api write refused: the disk is full");
+                ApiError::Unavailable(Json(body))
+            }
             AppError::Internal(_) | AppError::Db(_) => {
                 let id = super::middleware::request_id();
                 tracing::error!(request_id = %id, error = %e, "api request failed");

@@ -11,6 +11,7 @@ mod api_write;
 mod assets;
 mod backup;
 mod cli;
+mod crash;
 mod dashboard;
 mod mail;
 mod metrics;

@@ -3,6 +3,7 @@
 
 pub mod browser;
 pub mod mail;
+pub mod served;
 pub mod smtp;
 pub mod stripe;
 
