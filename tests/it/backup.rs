@@ -542,6 +542,25 @@ fn backup_refuses_a_folder_that_is_not_empty_and_a_missing_board() {
     std::fs::remove_file(bk.join("notes.txt")).expect("rm");
     ok(cwd, &source, &["backup", path(&bk)]);
     assert!(bk.join("manifest.json").exists());
+    // One self-contained database file, in rollback-journal mode.
+    let mut names: Vec<_> = snapshot_of(&bk).into_iter().map(|(n, _)| n).collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            path(&bk.join("jobboard.db")),
+            path(&bk.join("manifest.json"))
+        ]
+    );
+    let conn = rusqlite::Connection::open(bk.join("jobboard.db")).expect("open");
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .expect("mode");
+    assert_eq!(mode, "delete");
+    let check: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .expect("check");
+    assert_eq!(check, "ok");
     for (c, word) in [("backup", "DIR"), ("restore", "--force")] {
         let out = cmd(cwd, &source, &[c, "--help"]);
         let text = String::from_utf8_lossy(&out.stdout);

@@ -188,7 +188,7 @@ fn write_backup(
             !entries.iter().any(|e| e.path == rel)
         })
         .collect();
-    sync_tree(dir)?;
+    files::sync_tree(dir)?;
 
     let manifest = Manifest {
         format: manifest::FORMAT,
@@ -233,6 +233,10 @@ fn snapshot(
     src.execute_batch("BEGIN")?;
     src.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))?;
     let mut dst = Connection::open(to)?;
+    // No journal and no sync while copying: a copy that fails is deleted,
+    // and the finished one is synced once (`files::sync_tree`).
+    dst.pragma_update_and_check(None, "journal_mode", "OFF", |_| Ok(()))?;
+    dst.pragma_update(None, "synchronous", "OFF")?;
     {
         let backup = rusqlite::backup::Backup::new(&src, &mut dst)?;
         loop {
@@ -275,24 +279,5 @@ fn snapshot(
         .collect::<Result<Vec<_>, _>>()?;
     drop(stmt);
     dst.close().map_err(|(_, e)| AppError::from(e))?;
-    std::fs::File::open(to)
-        .and_then(|f| f.sync_all())
-        .map_err(|e| io_error("sync", to, e))?;
     Ok((version, counts, logos))
-}
-
-/// Syncs every folder under `root` (and `root`), so the files' names are
-/// on disk before the manifest says the backup is whole.
-fn sync_tree(root: &Path) -> Result<(), AppError> {
-    let mut pending = vec![root.to_path_buf()];
-    while let Some(dir) = pending.pop() {
-        for entry in std::fs::read_dir(&dir).map_err(|e| io_error("read", &dir, e))? {
-            let entry = entry.map_err(|e| io_error("read", &dir, e))?;
-            if entry.file_type().is_ok_and(|t| t.is_dir()) {
-                pending.push(entry.path());
-            }
-        }
-        files::sync_dir(&dir)?;
-    }
-    Ok(())
 }

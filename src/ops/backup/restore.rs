@@ -230,7 +230,9 @@ fn stage(
         (manifest.schema_version < migrations::latest()).then_some(migrations::latest());
     let built = crate::search::rebuild::build(&staging.join("index"), &db, progress);
     db.close();
-    Ok((migrated_to, built?))
+    let built = built?;
+    files::sync_tree(staging)?;
+    Ok((migrated_to, built))
 }
 
 /// The error for a backup that is not what its manifest says.
@@ -300,16 +302,16 @@ fn check_database(from: &Path, path: &Path, manifest: &Manifest) -> Result<(), A
     Ok(())
 }
 
-/// Refuses when a jobboard process uses the data dir: `serve` holds the
-/// search index's writer lock, and any process with the database open stops
-/// an exclusive lock on it.
+/// Refuses when a process uses the data dir: `serve` holds the search
+/// index's writer lock, and any process with the database open (any jobboard
+/// command, Litestream) stops an exclusive lock on it.
 fn refuse_if_in_use(data_dir: &Path) -> Result<(), AppError> {
     let index = data_dir.join("index");
     let db = data_dir.join(DB_FILE);
     if crate::search::rebuild::served(&index) || (db.is_file() && database_in_use(&db)) {
         return Err(AppError::BadRequest(format!(
-            "a jobboard process (serve, worker or another command) is using {}: stop it first \
-             (systemctl stop jobboard), then restore",
+            "{} is in use (by jobboard serve, a worker, another command, or Litestream): \
+             stop it first (systemctl stop jobboard), then restore",
             data_dir.display()
         )));
     }
