@@ -14,6 +14,12 @@ use jobboard::db::Db;
 use jobboard::error::AppError;
 use jobboard::jobs::model::Status;
 
+/// mimalloc gives freed memory back to the system; glibc's allocator keeps a
+/// heap for each thread that ever allocated, which a busy server on a 512 MB
+/// VM cannot afford.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "jobboard",
