@@ -53,9 +53,6 @@ pub mod web;
 use std::future::Future;
 use std::time::Duration;
 
-use poem::Server;
-use poem::listener::TcpAcceptor;
-
 use clock::SharedClock;
 use config::Config;
 use db::Db;
@@ -121,11 +118,6 @@ pub async fn serve_with(
     let local = listener
         .local_addr()
         .map_err(|e| AppError::internal(format!("listener: {e}")))?;
-    listener
-        .set_nonblocking(true)
-        .map_err(|e| AppError::internal(format!("listener: {e}")))?;
-    let acceptor = TcpAcceptor::from_std(listener)
-        .map_err(|e| AppError::internal(format!("listener: {e}")))?;
     tracing::info!(base_url = %state.config.base_url, "listening on {local}");
 
     let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
@@ -156,9 +148,8 @@ pub async fn serve_with(
         None
     };
     let app = web::app(state.clone());
-    let result = Server::new_with_acceptor(acceptor)
-        .run_with_graceful_shutdown(app, shutdown, Some(DRAIN))
-        .await;
+    let limits = web::server::Limits::default();
+    let result = web::server::run(listener, app, shutdown, DRAIN, limits).await;
 
     let _ = stop_tx.send(true);
     let _ = flusher.await;

@@ -21,7 +21,7 @@ use crate::web::{self, State};
 /// The longest company description accepted.
 const MAX_DESCRIPTION: usize = 10_000;
 /// Room for the upload form's other fields and part headers.
-const MULTIPART_OVERHEAD: usize = 16 * 1024;
+pub const MULTIPART_OVERHEAD: usize = 16 * 1024;
 /// The most parts an upload form may have.
 const MAX_PARTS: usize = 8;
 

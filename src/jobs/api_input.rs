@@ -15,7 +15,7 @@ use crate::error::AppError;
 
 /// The largest request body taken: a description of 100,000 characters and
 /// room for the rest.
-const MAX_BODY: usize = 1 << 20;
+pub const MAX_BODY: usize = 1 << 20;
 
 /// Output fields that input ignores: the board sets them.
 const READ_ONLY: [&str; 12] = [

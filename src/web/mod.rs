@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod assets;
+pub mod body_limit;
 pub mod cache;
 pub mod forms;
 pub mod health;
@@ -9,6 +10,7 @@ pub mod limits;
 pub mod metrics;
 pub mod middleware;
 pub mod observe;
+pub mod server;
 pub mod templates;
 pub mod uploads;
 
@@ -245,6 +247,7 @@ pub fn app(state: State) -> impl Endpoint {
         )
         .at("/metrics", get(metrics::metrics))
         .nest("/", pages)
+        .with(body_limit::BodyLimit::default())
         .with(middleware::SecurityHeaders::new(&state.config))
         .with(observe::Observe::new(state.metrics.clone()))
         .data(state)

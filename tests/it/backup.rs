@@ -289,7 +289,7 @@ fn a_backup_taken_while_serving_and_writing_restores_everything_acknowledged() {
     // backup started is there.
     let restored = cwd.join("restored");
     let said = ok(cwd, &restored, &["restore", path(&bk)]);
-    assert!(said.contains("integrity check ok"), "{said}");
+    assert!(said.contains("integrity and foreign keys ok"), "{said}");
     let db = restored.join("jobboard.db");
     let conn = rusqlite::Connection::open(&db).expect("open restored");
     let check: String = conn

@@ -13,6 +13,7 @@ mod backup;
 mod cli;
 mod crash;
 mod dashboard;
+mod edge;
 mod mail;
 mod metrics;
 mod pages;

@@ -13,6 +13,7 @@
 //! restore checks both before it starts and again before it swaps.
 
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 
@@ -41,6 +42,9 @@ pub struct Restored {
     pub migrated_to: Option<i64>,
     /// Jobs in the rebuilt search index.
     pub indexed: u64,
+    /// How long copying and checking the files, and building the index, took.
+    pub checked_in: Duration,
+    pub indexed_in: Duration,
 }
 
 impl Restored {
@@ -59,8 +63,11 @@ impl Restored {
             out.push_str(&format!("\nmigrated the database to schema version {v}"));
         }
         out.push_str(&format!(
-            "\nintegrity check ok; search index rebuilt ({} jobs)",
-            self.indexed
+            "\nchecksums, integrity and foreign keys ok ({:.1}s); search index rebuilt \
+             ({} jobs, {:.1}s)",
+            self.checked_in.as_secs_f64(),
+            self.indexed,
+            self.indexed_in.as_secs_f64()
         ));
         if m.entry(KEY_FILE).is_none() {
             out.push_str(
@@ -133,7 +140,12 @@ pub fn restore(
     }
     std::fs::create_dir(&staging).map_err(|e| io_error("create", &staging, e))?;
     let staged = stage(from, &manifest, &staging, progress);
-    let (migrated_to, indexed) = match staged {
+    let Staged {
+        migrated_to,
+        indexed,
+        checked_in,
+        indexed_in,
+    } = match staged {
         Ok(done) => done,
         Err(e) => {
             undo();
@@ -175,17 +187,28 @@ pub fn restore(
         replaced_to,
         migrated_to,
         indexed,
+        checked_in,
+        indexed_in,
     })
 }
 
+/// What [`stage`] did.
+struct Staged {
+    migrated_to: Option<i64>,
+    indexed: u64,
+    checked_in: Duration,
+    indexed_in: Duration,
+}
+
 /// Copies and checks the backup into `staging`, migrates its database and
-/// builds its search index. Returns (migrated to, jobs indexed).
+/// builds its search index.
 fn stage(
     from: &Path,
     manifest: &Manifest,
     staging: &Path,
     progress: impl FnMut(u64, u64),
-) -> Result<(Option<i64>, u64), AppError> {
+) -> Result<Staged, AppError> {
+    let started = Instant::now();
     // The database first: the files are worth nothing if it is refused.
     let mut entries: Vec<_> = manifest.files.iter().collect();
     entries.sort_by_key(|e| e.path != DB_FILE);
@@ -224,15 +247,22 @@ fn stage(
         }
     }
 
+    let checked_in = started.elapsed();
+    let started = Instant::now();
     let db_path = staging.join(DB_FILE);
     let db = Db::open(&db_path)?;
     let migrated_to =
         (manifest.schema_version < migrations::latest()).then_some(migrations::latest());
     let built = crate::search::rebuild::build(&staging.join("index"), &db, progress);
     db.close();
-    let built = built?;
+    let (built, indexed_in) = (built?, started.elapsed());
     files::sync_tree(staging)?;
-    Ok((migrated_to, built))
+    Ok(Staged {
+        migrated_to,
+        indexed: built,
+        checked_in,
+        indexed_in,
+    })
 }
 
 /// The error for a backup that is not what its manifest says.
