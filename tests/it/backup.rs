@@ -475,6 +475,20 @@ fn a_damaged_backup_is_refused_and_the_data_dir_left_untouched() {
     assert!(err.contains("integrity check"), "{err}");
     assert_eq!(snapshot_of(&target), before);
 
+    // A manifest naming a file a backup never holds (a WAL to slip in).
+    let sneaky = cwd.join("sneaky");
+    copy_dir(&bk, &sneaky);
+    std::fs::write(sneaky.join("jobboard.db-wal"), b"frames").expect("write");
+    let mut m = manifest(&sneaky);
+    m["files"]
+        .as_array_mut()
+        .expect("files")
+        .push(json!({"path": "jobboard.db-wal", "bytes": 6, "sha256": "00"}));
+    std::fs::write(sneaky.join("manifest.json"), m.to_string()).expect("manifest");
+    let err = refused(cwd, &target, &["restore", "--force", path(&sneaky)]);
+    assert!(err.contains("does not hold"), "{err}");
+    assert_eq!(snapshot_of(&target), before);
+
     // An unfinished backup has no manifest.
     let unfinished = cwd.join("unfinished");
     copy_dir(&bk, &unfinished);

@@ -213,12 +213,20 @@ fn stage(
     let mut entries: Vec<_> = manifest.files.iter().collect();
     entries.sort_by_key(|e| e.path != DB_FILE);
     for entry in entries {
-        let (Some(source), Some(target)) = (
+        // Only what a backup holds: no WAL, index or anything else slipped in.
+        let known = entry.path == DB_FILE
+            || entry.path == KEY_FILE
+            || entry
+                .path
+                .strip_prefix(crate::web::uploads::DIR)
+                .is_some_and(|rest| rest.starts_with('/'));
+        let (true, Some(source), Some(target)) = (
+            known,
             files::inside(from, &entry.path),
             files::inside(staging, &entry.path),
         ) else {
             return Err(AppError::BadRequest(format!(
-                "{} names a file outside the backup ({:?}): refused",
+                "{} names a file a backup does not hold ({:?}): refused",
                 from.join(super::manifest::FILE).display(),
                 entry.path
             )));
