@@ -96,6 +96,9 @@ enum Command {
     },
     /// Load and validate the configuration, print it with secrets masked.
     CheckConfig,
+    /// Ask the server running on the configured `listen` address for
+    /// /healthz; exit 0 when it answers 200 (for container health checks).
+    Healthcheck,
     /// Manage admin accounts.
     Admin {
         #[command(subcommand)]
@@ -252,6 +255,13 @@ fn run(cli: Cli) -> Result<(), AppError> {
             let config = load_config(&cli, None)?;
             print!("{}", config.describe());
             println!("configuration is valid");
+        }
+        Command::Healthcheck => {
+            let config = load_config(&cli, None)?;
+            let timeout = std::time::Duration::from_secs(5);
+            let body = jobboard::web::healthcheck::probe(config.listen, timeout)
+                .map_err(|e| AppError::Unavailable(format!("healthcheck: {e}")))?;
+            println!("{body}");
         }
         Command::Migrate => {
             let config = load_config(&cli, None)?;

@@ -6,6 +6,7 @@ pub mod body_limit;
 pub mod cache;
 pub mod forms;
 pub mod health;
+pub mod healthcheck;
 pub mod limits;
 pub mod metrics;
 pub mod middleware;

@@ -16,6 +16,7 @@ mod dashboard;
 mod edge;
 mod mail;
 mod metrics;
+mod packaging;
 mod pages;
 mod payments;
 mod posting;
