@@ -43,8 +43,12 @@ pub mod payments;
 pub mod posting;
 /// Full-text search: index, queries, facets, the indexer.
 pub mod search;
+/// Stopping `serve` in order on SIGTERM.
+pub mod shutdown;
 /// ASCII slugs for URLs.
 pub mod slug;
+/// Telling systemd the board is ready, stopping, and alive (sd_notify).
+pub mod systemd;
 /// Background work: the task queue, schedules and the worker.
 pub mod tasks;
 /// Routes, middleware, templates, assets and the page cache.
@@ -106,9 +110,12 @@ pub async fn serve(
     serve_with(state, listener, shutdown, ServeOptions { worker: true }).await
 }
 
-/// Serves the board on `listener` until `shutdown` resolves, then finishes
-/// in-flight requests (bounded), lets the running task finish, writes pending
-/// counters and stops the writer.
+/// Serves the board on `listener` until `shutdown` resolves, then stops
+/// accepting and finishes in-flight requests (bounded) while the running task
+/// finishes or goes back to the queue, commits the index, writes pending
+/// counters and closes the database (checkpointing the WAL as configured).
+/// Under systemd (`NOTIFY_SOCKET`) it reports ready, watchdog pings and
+/// stopping: see [`systemd`].
 pub async fn serve_with(
     state: State,
     listener: std::net::TcpListener,
@@ -149,18 +156,36 @@ pub async fn serve_with(
     };
     let app = web::app(state.clone());
     let limits = web::server::Limits::default();
-    let result = web::server::run(listener, app, shutdown, DRAIN, limits).await;
+    let notifier = systemd::Notifier::from_env();
+    let stopping = shutdown::Stopping::on(shutdown, notifier.clone());
+    // The worker finishes (or gives back) its task while requests drain.
+    let worker_stopped = {
+        let started = stopping.started();
+        tokio::spawn(async move {
+            started.await;
+            if let Some(worker) = worker {
+                let _ = tokio::task::spawn_blocking(move || worker.stop()).await;
+            }
+        })
+    };
+    let status = format!("serving on {local}");
+    let watchdog = systemd::watchdog_from_env();
+    let supervisor = systemd::supervise(notifier, watchdog, state.db.clone(), status);
+    let result = web::server::run(listener, app, stopping.started(), DRAIN, limits).await;
 
+    stopping.now();
+    let _ = worker_stopped.await;
     let _ = stop_tx.send(true);
     let _ = flusher.await;
-    if let Some(worker) = worker {
-        let _ = tokio::task::spawn_blocking(move || worker.stop()).await;
-    }
     let _ = tokio::task::spawn_blocking(move || indexer.stop()).await;
     if let Err(e) = state.counters.flush(&state.db).await {
         tracing::error!(error = %e, "could not write view counts at shutdown");
     }
-    state.db.close();
+    if let Some(supervisor) = supervisor {
+        supervisor.abort();
+    }
+    let db = state.db.clone();
+    let _ = tokio::task::spawn_blocking(move || db.close()).await;
     tracing::info!("stopped");
     result.map_err(|e| AppError::internal(format!("server: {e}")))
 }

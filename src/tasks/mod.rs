@@ -3,8 +3,9 @@
 //! alone as `jobboard worker`); it sleeps until the next task or schedule is
 //! due, or until this process queues something, and never polls faster than
 //! that. Tasks run at least once: a worker that dies mid-task leaves it leased,
-//! and another takes it when the lease ends; handlers are written so a second
-//! run changes nothing twice.
+//! and another takes it when the lease ends; a worker that is stopped gives
+//! back a task that does not finish in time ([`Worker::stop_within`]);
+//! handlers are written so a second run changes nothing twice.
 
 pub mod handlers;
 pub mod queue;

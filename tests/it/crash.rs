@@ -82,10 +82,10 @@ fn kill_cycles(cycles: usize) {
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| fastrand::u64(..));
     let mut rng = fastrand::Rng::with_seed(seed);
+    let started = Instant::now();
     let dir = tempfile::tempdir().expect("dir");
     let (data, token) = board_with_token(dir.path());
     let mut acked: BTreeSet<i64> = BTreeSet::new();
-    let started = Instant::now();
     for cycle in 0..=cycles {
         let server = Served::start(&data, &[]);
         // The index catches up with everything the database holds.
@@ -101,6 +101,13 @@ fn kill_cycles(cycles: usize) {
             "cycle {cycle} (seed {seed}): search does not show the {want} published jobs:\n{}",
             server.log()
         );
+        if cycle % 10 == 0 {
+            eprintln!(
+                "kill -9: cycle {cycle}, {} jobs acknowledged so far, {:.1}s",
+                acked.len(),
+                started.elapsed().as_secs_f64()
+            );
+        }
         if cycle == cycles {
             assert_eq!(searched_ids(&server), published, "seed {seed}");
             let mut server = server;

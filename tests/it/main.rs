@@ -14,6 +14,7 @@ mod cli;
 mod crash;
 mod dashboard;
 mod edge;
+mod lifecycle;
 mod mail;
 mod metrics;
 mod packaging;
