@@ -46,6 +46,7 @@ expect() { # what actual expected
 echo "deb-check: $DEB"
 contents=$(dpkg-deb --contents "$DEB")
 for path in ./usr/bin/jobboard ./lib/systemd/system/jobboard.service \
+    ./lib/systemd/system/jobboard-backup.service ./lib/systemd/system/jobboard-backup.timer \
     ./usr/lib/sysusers.d/jobboard.conf ./usr/lib/tmpfiles.d/jobboard.conf \
     ./etc/jobboard/jobboard.toml ./usr/share/doc/jobboard/copyright; do
     grep -q " $path\$" <<<"$contents" || fail "the package lacks $path"

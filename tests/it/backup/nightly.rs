@@ -40,7 +40,7 @@ fn the_nightly_backup_job_keeps_the_newest_backups() {
     .expect("fake date");
     std::fs::write(cwd.join("jobboard.toml"), "").expect("config");
     let script = script
-        .replace("/usr/local/bin/jobboard", env!("CARGO_BIN_EXE_jobboard"))
+        .replace("/usr/bin/jobboard", env!("CARGO_BIN_EXE_jobboard"))
         .replace(
             "/etc/jobboard/jobboard.toml",
             path(&cwd.join("jobboard.toml")),
