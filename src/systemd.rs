@@ -231,16 +231,21 @@ mod tests {
         let dir = tempfile::tempdir().expect("dir");
         let db = Db::open(&dir.path().join("t.db")).expect("open");
         let (release, hold) = std::sync::mpsc::channel::<()>();
+        let (started, running) = tokio::sync::oneshot::channel::<()>();
         // A write that does not end until the test lets it.
         let stuck = db.clone();
         let write = tokio::spawn(async move {
             stuck
                 .write(move |_| {
+                    let _ = started.send(());
                     let _ = hold.recv();
                     Ok(())
                 })
                 .await
         });
+        // Only once the writer is inside it (under load the spawned task may
+        // not have sent it yet, and the health check's own write would pass).
+        running.await.expect("the stuck write started");
         assert!(!healthy(&db, Duration::from_millis(200)).await);
         release.send(()).expect("release");
         write.await.expect("join").expect("write");
