@@ -453,6 +453,18 @@ impl Raw {
         if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_lowercase()) {
             return Err(self.err("posting.currency", "must be a three-letter ISO 4217 code"));
         }
+        // Prices are in hundredths; Stripe counts these currencies in whole
+        // units or thousandths, so a price would be charged 100 times off.
+        const NOT_CENTS: &[&str] = &[
+            "bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd",
+            "vuv", "xaf", "xof", "xpf", "bhd", "jod", "kwd", "omr", "tnd",
+        ];
+        if NOT_CENTS.contains(&currency.as_str()) {
+            return Err(self.err(
+                "posting.currency",
+                "is not divided into cents, which prices here are counted in; not supported yet",
+            ));
+        }
         let posting = PostingConfig {
             price_cents: self
                 .parse("posting.price_cents", "must be a whole number of cents ≥ 0")?,
@@ -636,7 +648,10 @@ fn is_local_http(url: &str) -> bool {
     let Some(rest) = url.strip_prefix("http://") else {
         return false;
     };
-    let authority = rest.split('/').next().unwrap_or(rest);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    if authority.contains('@') {
+        return false;
+    }
     let host = authority.rsplit_once(':').map_or(authority, |(h, _)| h);
     matches!(host, "localhost" | "127.0.0.1" | "[::1]")
 }
@@ -746,6 +761,14 @@ mod tests {
         let e = with_base("http://stripe.example.com").expect_err("plain http");
         assert!(e.to_string().contains("stripe.api_base"), "{e}");
         assert!(with_base("ftp://127.0.0.1").is_err());
+        assert!(with_base("http://127.0.0.1:1@evil.example").is_err());
+    }
+
+    #[test]
+    fn currencies_without_cents_are_refused() {
+        let e = load(&[("JOBBOARD_POSTING_CURRENCY", "JPY")], &[]).expect_err("yen");
+        assert!(e.to_string().contains("posting.currency"), "{e}");
+        assert!(load(&[("JOBBOARD_POSTING_CURRENCY", "EUR")], &[]).is_ok());
     }
 
     #[test]
