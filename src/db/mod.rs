@@ -308,6 +308,23 @@ impl Db {
         self.write_sync(f, How::QUIET)
     }
 
+    /// As [`Db::write_durable`] for changes nobody sees on public pages (a
+    /// Stripe event kept, its task queued): cached pages stay.
+    pub async fn write_durable_quiet<F, R>(&self, f: F) -> Result<R, AppError>
+    where
+        F: FnOnce(&Transaction<'_>) -> Result<R, AppError> + Send + 'static,
+        R: Send + 'static,
+    {
+        self.write_async(
+            f,
+            How {
+                bump: false,
+                durable: true,
+            },
+        )
+        .await
+    }
+
     /// As [`Db::write_durable`], blocking the calling thread.
     pub fn write_blocking_durable<F, R>(&self, f: F) -> Result<R, AppError>
     where
@@ -422,6 +439,9 @@ mod tests {
         // 1 = NORMAL, 2 = FULL.
         assert_eq!(db.write(level).await.expect("write"), 1);
         assert_eq!(db.write_durable(level).await.expect("durable"), 2);
+        let version = db.version();
+        assert_eq!(db.write_durable_quiet(level).await.expect("durable"), 2);
+        assert_eq!(db.version(), version, "quiet: cached pages stay");
         assert_eq!(db.write_blocking_durable(level).expect("durable"), 2);
         // Back to NORMAL for everything else, even after a failed durable write.
         let failed: Result<(), AppError> = db

@@ -160,7 +160,7 @@ pub async fn receive(
     let (event_id, event_kind) = (id.clone(), kind.clone());
     let queued = state
         .db
-        .write_durable(move |tx| {
+        .write_durable_quiet(move |tx| {
             if !super::store::keep_event(tx, &event_id, &event_kind, &text, now)? {
                 return Ok(false);
             }
