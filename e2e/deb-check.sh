@@ -81,6 +81,10 @@ rm -f /tmp/jobboard-check-config.$$
 # directory, Environment= lines and ExecStart=, on a test port.
 unit=/lib/systemd/system/jobboard.service
 grep -q '^User=jobboard$' "$unit" || fail "the unit does not run as jobboard"
+if command -v systemd-analyze >/dev/null 2>&1; then
+    verify=$(systemd-analyze verify "$unit" 2>&1) || fail "systemd-analyze verify: $verify"
+    [ -z "$verify" ] || fail "systemd-analyze verify warns: $verify"
+fi
 exec_start=$(sed -n 's/^ExecStart=//p' "$unit")
 [ "${exec_start%% *}" = /usr/bin/jobboard ] || fail "ExecStart runs ${exec_start%% *}, not the packaged /usr/bin/jobboard"
 mapfile -t unit_env < <(sed -n 's/^Environment=//p' "$unit")
