@@ -82,8 +82,10 @@ rm -f /tmp/jobboard-check-config.$$
 unit=/lib/systemd/system/jobboard.service
 grep -q '^User=jobboard$' "$unit" || fail "the unit does not run as jobboard"
 if command -v systemd-analyze >/dev/null 2>&1; then
-    verify=$(systemd-analyze verify "$unit" 2>&1) || fail "systemd-analyze verify: $verify"
-    [ -z "$verify" ] || fail "systemd-analyze verify warns: $verify"
+    for u in "$unit" /lib/systemd/system/jobboard-backup.service /lib/systemd/system/jobboard-backup.timer; do
+        verify=$(systemd-analyze verify "$u" 2>&1) || fail "systemd-analyze verify $u: $verify"
+        [ -z "$verify" ] || fail "systemd-analyze verify $u warns: $verify"
+    done
 fi
 exec_start=$(sed -n 's/^ExecStart=//p' "$unit")
 [ "${exec_start%% *}" = /usr/bin/jobboard ] || fail "ExecStart runs ${exec_start%% *}, not the packaged /usr/bin/jobboard"

@@ -115,6 +115,8 @@ fn the_package_unit_user_and_directories_agree() {
     };
     for file in [
         "packaging/systemd/jobboard.service",
+        "packaging/systemd/jobboard-backup.service",
+        "packaging/systemd/jobboard-backup.timer",
         "packaging/systemd/jobboard.sysusers",
         "packaging/systemd/jobboard.tmpfiles",
         "packaging/jobboard.toml",
