@@ -116,15 +116,26 @@ impl IndexerCore {
     }
 
     fn take(&mut self, index: Index, payload: Payload) -> Result<(), AppError> {
-        let writer = index
-            .writer_with_num_threads(1, WRITER_BUDGET)
-            .map_err(|e| match e {
-                tantivy::TantivyError::LockFailure(..) => AppError::Unavailable(
-                    "the search index is in use by another `jobboard serve` on this data directory"
-                        .into(),
-                ),
-                e => error(e),
-            })?;
+        // A writer this process just let go of (a rebuild's) can keep the
+        // lock a moment longer, until tantivy's last thread drops it: retry
+        // briefly before deciding another process holds it.
+        let deadline = Instant::now() + std::time::Duration::from_secs(2);
+        let writer = loop {
+            match index.writer_with_num_threads(1, WRITER_BUDGET) {
+                Ok(writer) => break writer,
+                Err(tantivy::TantivyError::LockFailure(..)) if Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Err(tantivy::TantivyError::LockFailure(..)) => {
+                    return Err(AppError::Unavailable(
+                        "the search index is in use by another `jobboard serve` on this data \
+                         directory"
+                            .into(),
+                    ));
+                }
+                Err(e) => return Err(error(e)),
+            }
+        };
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
