@@ -89,15 +89,19 @@ enum Segment {
 }
 
 /// The routes split into segments, with their indexes, grouped by first
-/// segment so a path is compared with a handful of routes only.
+/// segment so a path is compared with a handful of routes only (a scan of
+/// two dozen short strings: cheaper than hashing the segment).
 struct Table {
-    by_first: std::collections::HashMap<&'static str, Vec<(usize, Vec<Segment>)>>,
+    by_first: Vec<(&'static str, Vec<Route>)>,
 }
+
+/// A route's index in [`ROUTES`] and its segments.
+type Route = (usize, Vec<Segment>);
 
 fn table() -> &'static Table {
     static TABLE: OnceLock<Table> = OnceLock::new();
     TABLE.get_or_init(|| {
-        let mut by_first: std::collections::HashMap<_, Vec<_>> = Default::default();
+        let mut by_first: Vec<(&'static str, Vec<Route>)> = Vec::new();
         for (index, route) in ROUTES.iter().enumerate() {
             let segments: Vec<Segment> = route[1..]
                 .split('/')
@@ -113,7 +117,10 @@ fn table() -> &'static Table {
                 // a scan of its own.
                 _ => "",
             };
-            by_first.entry(first).or_default().push((index, segments));
+            match by_first.iter_mut().find(|(f, _)| *f == first) {
+                Some((_, routes)) => routes.push((index, segments)),
+                None => by_first.push((first, vec![(index, segments)])),
+            }
         }
         Table { by_first }
     })
@@ -153,7 +160,7 @@ pub fn classify(path: &str) -> usize {
         return ROUTES.len();
     };
     let first = path.split('/').next().unwrap_or("");
-    let Some(candidates) = table().by_first.get(first) else {
+    let Some((_, candidates)) = table().by_first.iter().find(|(f, _)| *f == first) else {
         return ROUTES.len();
     };
     candidates

@@ -11,20 +11,23 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use poem::http::HeaderValue;
+use poem::http::{HeaderName, HeaderValue};
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
 use tracing::Instrument;
 
 use crate::metrics::{Metrics, routes};
 
 tokio::task_local! {
-    static REQUEST_ID: Arc<str>;
+    static REQUEST_ID: String;
 }
 
 /// The id of the request this task is handling, if it is handling one.
 pub fn current_request_id() -> Option<String> {
-    REQUEST_ID.try_with(|id| id.to_string()).ok()
+    REQUEST_ID.try_with(String::clone).ok()
 }
+
+/// The response header that names the request.
+const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The longest request id taken from a proxy's `X-Request-Id`.
 const MAX_FORWARDED_ID: usize = 64;
@@ -35,7 +38,7 @@ fn forwarded_id(req: &Request) -> Option<String> {
     if !super::limits::from_local_proxy(req) {
         return None;
     }
-    let id = req.headers().get("x-request-id")?.to_str().ok()?.trim();
+    let id = req.headers().get(X_REQUEST_ID)?.to_str().ok()?.trim();
     let plain = !id.is_empty()
         && id.len() <= MAX_FORWARDED_ID
         && id
@@ -78,39 +81,33 @@ impl<E: Endpoint> Endpoint for ObserveEndpoint<E> {
         let started = Instant::now();
         let route = routes::classify(req.uri().path());
         let method = req.method().clone();
-        let id: Arc<str> = forwarded_id(&req)
-            .unwrap_or_else(super::middleware::new_request_id)
-            .into();
+        let id = forwarded_id(&req).unwrap_or_else(super::middleware::new_request_id);
         // At `error` so that the id is on every line, whatever level is
-        // logged; a span itself writes nothing.
-        let span = tracing::error_span!(
-            "request",
-            request_id = &*id,
-            method = method.as_str(),
-            route = routes::label(route)
-        );
-        let answer = REQUEST_ID
-            .scope(id.clone(), self.ep.call(req).instrument(span.clone()))
-            .await;
-        let mut resp = match answer {
-            Ok(resp) => resp.into_response(),
-            Err(err) => err.into_response(),
+        // logged; a span itself writes nothing. One field, written with
+        // `Display`: the span's fields are formatted once per request.
+        let span = tracing::error_span!("request", request_id = %id);
+        let handled = async {
+            let resp = match self.ep.call(req).await {
+                Ok(resp) => resp.into_response(),
+                Err(err) => err.into_response(),
+            };
+            let elapsed = started.elapsed();
+            let status = resp.status().as_u16();
+            self.metrics.request(route, &method, status, elapsed);
+            tracing::debug!(
+                target: "jobboard::access",
+                method = %method,
+                route = %routes::label(route),
+                status,
+                ms = (elapsed.as_secs_f64() * 1000.0 * 10.0).round() / 10.0,
+                "answered"
+            );
+            resp
         };
-        let elapsed = started.elapsed();
-        let status = resp.status().as_u16();
-        self.metrics.request(route, &method, status, elapsed);
-        if tracing::enabled!(target: "jobboard::access", tracing::Level::DEBUG) {
-            span.in_scope(|| {
-                tracing::debug!(
-                    target: "jobboard::access",
-                    status,
-                    ms = (elapsed.as_secs_f64() * 1000.0 * 10.0).round() / 10.0,
-                    "answered"
-                )
-            });
-        }
-        if let Ok(value) = HeaderValue::from_str(&id) {
-            resp.headers_mut().insert("x-request-id", value);
+        let header = HeaderValue::from_str(&id);
+        let mut resp = REQUEST_ID.scope(id, handled.instrument(span)).await;
+        if let Ok(value) = header {
+            resp.headers_mut().insert(X_REQUEST_ID, value);
         }
         Ok(resp)
     }

@@ -823,8 +823,8 @@ mod binary {
         assert_eq!(access["level"], "DEBUG");
         assert_eq!(access["fields"]["status"], 200);
         assert!(access["fields"]["ms"].is_number(), "{access}");
-        assert_eq!(access["span"]["route"], "/healthz");
-        assert_eq!(access["span"]["method"], "GET");
+        assert_eq!(access["fields"]["route"], "/healthz");
+        assert_eq!(access["fields"]["method"], "GET");
 
         // A failure: the id on the page, in the header and on the error line.
         let conn = rusqlite::Connection::open(data.join("jobboard.db")).expect("open");
@@ -842,5 +842,6 @@ mod binary {
         let access = server.wait_for(|v| v["target"] == "jobboard::access");
         assert_eq!(access["span"]["request_id"], id.as_str());
         assert_eq!(access["fields"]["status"], 500);
+        assert_eq!(access["fields"]["route"], "/companies/:slug");
     }
 }
