@@ -28,29 +28,28 @@ pub fn copy_hashed(from: &Path, to: &Path, private: bool) -> Result<(u64, String
     #[cfg(not(unix))]
     let _ = private;
     let mut output = options.open(to).map_err(|e| io_error("write", to, e))?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    let mut bytes = 0u64;
-    loop {
-        let n = input
-            .read(&mut buf)
-            .map_err(|e| io_error("read", from, e))?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
+    let hashed = read_hashing(&mut input, from, |chunk| {
         output
-            .write_all(&buf[..n])
-            .map_err(|e| io_error("write", to, e))?;
-        bytes += n as u64;
-    }
+            .write_all(chunk)
+            .map_err(|e| io_error("write", to, e))
+    })?;
     output.flush().map_err(|e| io_error("write", to, e))?;
-    Ok((bytes, crate::crypto::hex(&hasher.finalize())))
+    Ok(hashed)
 }
 
 /// The size and SHA-256 (hex) of a file.
 pub fn hash_file(path: &Path) -> Result<(u64, String), AppError> {
     let mut input = File::open(path).map_err(|e| io_error("read", path, e))?;
+    read_hashing(&mut input, path, |_| Ok(()))
+}
+
+/// Reads `input` (the file at `path`) to its end, hashing it and handing
+/// each chunk to `each`; returns its size and SHA-256 (hex).
+fn read_hashing(
+    input: &mut File,
+    path: &Path,
+    mut each: impl FnMut(&[u8]) -> Result<(), AppError>,
+) -> Result<(u64, String), AppError> {
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     let mut bytes = 0u64;
@@ -62,6 +61,7 @@ pub fn hash_file(path: &Path) -> Result<(u64, String), AppError> {
             break;
         }
         hasher.update(&buf[..n]);
+        each(&buf[..n])?;
         bytes += n as u64;
     }
     Ok((bytes, crate::crypto::hex(&hasher.finalize())))
