@@ -88,6 +88,19 @@ impl PaidBoard {
         self.deliver(&event).await
     }
 
+    /// A new employer account and an API token of theirs.
+    pub async fn api_token(&self, email: &str) -> String {
+        let user = self.app.create_user(email, false).await;
+        let now = self.app.clock.unix();
+        self.app
+            .state
+            .db
+            .write(move |tx| jobboard::accounts::store::create_api_token(tx, user, "ci", now))
+            .await
+            .expect("token")
+            .1
+    }
+
     /// The customer pays the session at Stripe, Stripe sends
     /// `checkout.session.completed`, and the worker runs.
     pub async fn pay_and_notify(&self, session_id: &str) {

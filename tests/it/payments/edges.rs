@@ -258,16 +258,7 @@ async fn another_integrations_session_never_settles_a_payment_here() {
 #[tokio::test]
 async fn the_api_keeps_the_job_when_stripe_is_down_and_can_start_again() {
     let board = PaidBoard::new();
-    let user = board.app.create_user("retry@example.com", false).await;
-    let now = board.app.clock.unix();
-    let token = board
-        .app
-        .state
-        .db
-        .write(move |tx| jobboard::accounts::store::create_api_token(tx, user, "ci", now))
-        .await
-        .expect("token")
-        .1;
+    let token = board.api_token("retry@example.com").await;
     board.stripe.set_down(true);
     let resp = board
         .app
@@ -307,15 +298,7 @@ async fn the_api_keeps_the_job_when_stripe_is_down_and_can_start_again() {
     board.pay_and_notify(&session).await;
     assert_eq!(board.job_status(id).await, "published");
     // Someone else's job is not found.
-    let other = board.app.create_user("other@example.com", false).await;
-    let theirs = board
-        .app
-        .state
-        .db
-        .write(move |tx| jobboard::accounts::store::create_api_token(tx, other, "ci", now))
-        .await
-        .expect("token")
-        .1;
+    let theirs = board.api_token("other@example.com").await;
     let resp = board
         .app
         .http

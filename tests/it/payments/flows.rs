@@ -452,19 +452,7 @@ async fn with_approval_a_paid_post_waits_for_review() {
 #[tokio::test]
 async fn the_api_answers_pending_payment_with_a_checkout_url() {
     let board = PaidBoard::new();
-    let user = board.app.create_user("api@example.com", false).await;
-    let now = {
-        use jobboard::clock::Clock;
-        board.app.clock.unix()
-    };
-    let token = board
-        .app
-        .state
-        .db
-        .write(move |tx| jobboard::accounts::store::create_api_token(tx, user, "ci", now))
-        .await
-        .expect("token")
-        .1;
+    let token = board.api_token("api@example.com").await;
     let body = json!({
         "title": "API Engineer",
         "company": {"name": "Pipes Ltd"},
