@@ -158,11 +158,11 @@ pub fn json_ld(job: &Job, config: &Config) -> String {
         .iter()
         .map(|r| json!({"@type": "AdministrativeArea", "name": r.label()}))
         .collect();
-    let mut org = json!({
-        "@type": "Organization",
-        "name": job.company.name,
-        "sameAs": job.company.website,
-    });
+    // A property without a value is left out: `null` is not a value to schema.org.
+    let mut org = json!({"@type": "Organization", "name": job.company.name});
+    if let Some(website) = &job.company.website {
+        org["sameAs"] = json!(website);
+    }
     if let Some(logo) = &job.company.logo_url {
         let logo = if logo.starts_with('/') {
             format!("{base}{logo}")
@@ -209,9 +209,8 @@ pub fn json_ld(job: &Job, config: &Config) -> String {
         doc["baseSalary"] =
             json!({"@type": "MonetaryAmount", "currency": s.currency, "value": value});
     }
-    if let Some(loc) = &job.location {
-        doc["jobLocation"] =
-            json!({"@type": "Place", "address": {"@type": "PostalAddress", "addressCountry": loc}});
+    if let Some(address) = job.location.as_deref().and_then(postal_address) {
+        doc["jobLocation"] = json!({"@type": "Place", "address": address});
     }
     // `<`, `>` and `&` escaped so no text can close the script element.
     doc.to_string()
@@ -220,9 +219,49 @@ pub fn json_ld(job: &Job, config: &Config) -> String {
         .replace('&', "\\u0026")
 }
 
+/// A job's free-text location as a schema.org `PostalAddress`: "Lisbon,
+/// Portugal" is a locality in a country, "Singapore" a country alone. A
+/// location that names no place ("Remote", "Global") has no address.
+fn postal_address(location: &str) -> Option<serde_json::Value> {
+    let location = location.trim().trim_matches(',').trim();
+    let nowhere = ["", "remote", "worldwide", "global", "anywhere"];
+    if nowhere.iter().any(|w| location.eq_ignore_ascii_case(w)) {
+        return None;
+    }
+    Some(match location.rsplit_once(',') {
+        Some((locality, country)) => json!({
+            "@type": "PostalAddress",
+            "addressLocality": locality.trim(),
+            "addressCountry": country.trim(),
+        }),
+        None => json!({"@type": "PostalAddress", "addressCountry": location}),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn locations_as_addresses() {
+        assert_eq!(
+            postal_address("Ho Chi Minh City, Vietnam"),
+            Some(
+                json!({"@type": "PostalAddress", "addressLocality": "Ho Chi Minh City", "addressCountry": "Vietnam"})
+            )
+        );
+        assert_eq!(
+            postal_address("Austin, TX, USA").map(|a| a["addressCountry"].clone()),
+            Some(json!("USA"))
+        );
+        assert_eq!(
+            postal_address(" Taiwan "),
+            Some(json!({"@type": "PostalAddress", "addressCountry": "Taiwan"}))
+        );
+        assert_eq!(postal_address("Global"), None);
+        assert_eq!(postal_address("remote"), None);
+        assert_eq!(postal_address(" , "), None);
+    }
 
     #[test]
     fn initials_of_names() {

@@ -131,6 +131,43 @@ async fn a_job_page_has_json_ld_and_open_graph() {
     assert!(!script.contains("</"), "JSON-LD escapes closing tags");
 }
 
+/// Google's JobPosting wants a country in a job's address, and schema.org has
+/// no use for null: what the board does not know is left out.
+#[tokio::test]
+async fn json_ld_gives_the_country_and_leaves_out_what_is_unknown() {
+    let app = TestApp::new();
+    let hybrid = app
+        .add_job(json!({
+            "title": "Hybrid Role",
+            "location": "Lisbon, Portugal",
+            "company": {"name": "Siteless Co"}
+        }))
+        .await;
+    let global = app
+        .add_job(json!({"title": "Global Role", "location": "Global", "remote": ["worldwide"]}))
+        .await;
+
+    let html = text(app.get(&format!("/jobs/{hybrid}-hybrid-role")).await).await;
+    let ld = json_ld(&html).expect("JSON-LD present");
+    assert_eq!(
+        ld["jobLocation"],
+        json!({"@type": "Place", "address": {
+            "@type": "PostalAddress", "addressLocality": "Lisbon", "addressCountry": "Portugal"
+        }})
+    );
+    assert_eq!(
+        ld["hiringOrganization"],
+        json!({"@type": "Organization", "name": "Siteless Co"}),
+        "no sameAs: null without a website"
+    );
+
+    let html = text(app.get(&format!("/jobs/{global}-global-role")).await).await;
+    let ld = json_ld(&html).expect("JSON-LD present");
+    assert_eq!(ld.get("jobLocation"), None, "\"Global\" is no address");
+    assert_eq!(ld["jobLocationType"], "TELECOMMUTE");
+    assert_eq!(ld["applicantLocationRequirements"][0]["name"], "Worldwide");
+}
+
 #[tokio::test]
 async fn a_wrong_slug_redirects_permanently() {
     let app = TestApp::new();
