@@ -379,3 +379,58 @@ async fn an_admin_edit_keeps_owner_and_refuses_bad_input_with_422() {
             .contains("Tide Gauge Keeper")
     );
 }
+
+/// Each table's frame (it scrolls sideways on a phone) is a region named by
+/// the table's caption and reachable with the keyboard, so a keyboard alone
+/// can scroll it (axe: scrollable-region-focusable).
+fn assert_table_frames_are_regions(page: &str, body: &str) {
+    let frames: Vec<&str> = body
+        .match_indices("<div class=\"table-wrap\"")
+        .map(|(at, _)| &body[at..at + body[at..].find('>').expect("tag end")])
+        .collect();
+    assert!(!frames.is_empty(), "{page} has a table");
+    for frame in frames {
+        assert!(frame.contains(" role=\"region\""), "{page}: {frame}");
+        assert!(frame.contains(" tabindex=\"0\""), "{page}: {frame}");
+        let name = frame
+            .split(" aria-labelledby=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap_or_else(|| panic!("{page}: {frame} has no name"));
+        let caption = format!("<caption class=\"visually-hidden\" id=\"{name}\">");
+        assert_eq!(body.matches(&caption).count(), 1, "{page}: {caption}");
+    }
+}
+
+#[tokio::test]
+async fn admin_and_dashboard_tables_scroll_with_the_keyboard() {
+    let app = TestApp::with_env(&[("JOBBOARD_POSTING_REQUIRE_APPROVAL", "true")]);
+    let b = admin_browser(&app).await;
+    let owner = app.create_user(EMPLOYER, false).await;
+    let id = owned_job(&app, owner, "Limnologist", pending()).await;
+    let queued = b.get("/admin").await;
+    assert!(queued.body.contains("Limnologist"), "in the queue");
+    assert_table_frames_are_regions("/admin with a queue", &queued.body);
+    let done = b
+        .post(&format!("/admin/jobs/{id}/approve"), &[("back", "/admin")])
+        .await;
+    assert_eq!(done.status, 303);
+    let audited = b.get("/admin").await;
+    assert!(
+        audited.body.contains("audit-entry"),
+        "the approval is logged"
+    );
+    assert_table_frames_are_regions("/admin with an audit log", &audited.body);
+    for page in ["/admin/jobs", "/admin/users"] {
+        assert_table_frames_are_regions(page, &b.get(page).await.body);
+    }
+
+    let employer = Browser::new(&app, "10.9.0.2");
+    assert_eq!(employer.login(EMPLOYER).await.status, 303);
+    assert_table_frames_are_regions("/dashboard", &employer.get("/dashboard").await.body);
+    let made = employer
+        .post("/dashboard/tokens", &[("name", "careers sync")])
+        .await;
+    assert_eq!(made.status, 200, "{}", made.body);
+    assert_table_frames_are_regions("/dashboard/tokens", &made.body);
+}
