@@ -92,6 +92,37 @@ async fn the_company_profile_shows_on_the_company_page() {
     );
 }
 
+/// A refused website comes back as typed in a text field with a URL keyboard:
+/// in a url field a value that is not an absolute URL is invalid HTML.
+#[tokio::test]
+async fn a_refused_website_comes_back_as_typed_in_a_text_field() {
+    let app = TestApp::new();
+    let (_, b) = employer(&app, "ivo@harbour.example", "10.8.0.21").await;
+    let form = b.get("/dashboard/company").await;
+    assert!(
+        form.body
+            .contains(r#"name="company_website" type="url" value="""#),
+        "a url field at first"
+    );
+    let refused = b
+        .post(
+            "/dashboard/company",
+            &[
+                ("company_name", "Harbour"),
+                ("company_website", "not a site"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 422);
+    assert!(
+        refused.body.contains(
+            r#"name="company_website" type="text" value="not a site" autocomplete="url" inputmode="url""#
+        ),
+        "{}",
+        refused.body
+    );
+}
+
 /// A multipart body (the token part first, as the form sends it).
 fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
     let boundary = "----jobboard-test-boundary-7MA4YWxkTrZu0gW";
