@@ -35,6 +35,15 @@ async function visitorFlow() {
     await open(page, '/');
     await expectHeading(page, /\S/);
     expect(await resultCount(page) > 0, 'the home page lists no job');
+    // The first Tab shows the skip link, which leads to the content.
+    await page.keyboard.press('Tab');
+    const skip = await page.evaluate(() => ({
+        text: document.activeElement.textContent.trim(),
+        top: document.activeElement.getBoundingClientRect().top,
+    }));
+    expect(skip.text === 'Skip to content' && skip.top >= 0, `the first Tab focuses "${skip.text}" at ${skip.top} px`);
+    await page.keyboard.press('Enter');
+    expect(new URL(page.url()).hash === '#main', `the skip link led to ${page.url()}`);
     await audit(page, 'home');
     await shoot(page, 'home');
 
