@@ -15,8 +15,11 @@ use crate::web::api::ApiError;
 pub struct CompanyProfile {
     pub name: String,
     pub slug: String,
+    #[oai(nullable)]
     pub website: Option<String>,
+    #[oai(nullable)]
     pub logo_url: Option<String>,
+    #[oai(nullable)]
     pub description: Option<String>,
     /// The company's page.
     pub url: String,
@@ -34,7 +37,7 @@ pub struct CompaniesApi;
 #[OpenApi]
 impl CompaniesApi {
     /// A company and its live jobs.
-    #[oai(path = "/companies/:slug", method = "get")]
+    #[oai(path = "/companies/:slug", method = "get", operation_id = "getCompany")]
     async fn get(
         &self,
         Data(state): Data<&State>,

@@ -14,7 +14,7 @@ use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
-use super::api_input::{JobPatchBody, NewJobBody, input_shape, merge, to_input};
+use super::api_input::{JobPatchBody, NewJobBody, input_shape, merge, validated};
 use super::json::JobJson;
 use super::{listing, owned, store};
 use crate::accounts::bearer::{ApiToken, OptionalToken};
@@ -23,7 +23,7 @@ use crate::payments::{self, Purchase, Purpose, checkout};
 use crate::search::query::{Dim, SearchParams};
 use crate::search::{FacetCounts, Want};
 use crate::web::State;
-use crate::web::api::ApiError;
+use crate::web::api::{ApiError, ErrorBody};
 use crate::web::limits::client_ip;
 
 /// One value of a facet and how many jobs have it.
@@ -136,7 +136,7 @@ impl JobsApi {
     /// featured jobs lead either way. `facets` counts each filter's values for
     /// the search with every other filter applied.
     #[allow(clippy::too_many_arguments)]
-    #[oai(path = "/jobs", method = "get")]
+    #[oai(path = "/jobs", method = "get", operation_id = "listJobs")]
     async fn list(
         &self,
         Data(state): Data<&State>,
@@ -229,7 +229,7 @@ impl JobsApi {
 
     /// One published job. With an API token, also one of your own jobs in
     /// any status (deleted ones aside).
-    #[oai(path = "/jobs/:id", method = "get")]
+    #[oai(path = "/jobs/:id", method = "get", operation_id = "getJob")]
     async fn get(
         &self,
         Data(state): Data<&State>,
@@ -255,7 +255,7 @@ impl JobsApi {
     /// posting it waits for payment: the answer's `checkout_url` is the
     /// Stripe Checkout page to pay at. Read-only fields (`featured` among
     /// them) are ignored. Rate-limited per address and per account.
-    #[oai(path = "/jobs", method = "post")]
+    #[oai(path = "/jobs", method = "post", operation_id = "createJob")]
     async fn create(
         &self,
         Data(state): Data<&State>,
@@ -264,7 +264,7 @@ impl JobsApi {
         body: NewJobBody,
     ) -> Result<Posted, ApiError> {
         let user = auth.user(state).await?;
-        let new_job = to_input(body.0)?.validate(&state.config.site.categories)?;
+        let new_job = validated(&body.0, body.0.clone(), &state.config.site.categories)?;
         let now = state.now();
         let rate = state.config.limits.post_per_ip;
         state.limits.hit("post_ip", &client_ip(req), rate, now)?;
@@ -314,7 +314,11 @@ impl JobsApi {
     /// (`draft` or `pending_payment` on a board where posting costs money):
     /// the answer's `checkout_url` is the Stripe Checkout page. A job whose
     /// payment went through meanwhile answers without one.
-    #[oai(path = "/jobs/:id/checkout", method = "post")]
+    #[oai(
+        path = "/jobs/:id/checkout",
+        method = "post",
+        operation_id = "checkoutJob"
+    )]
     async fn checkout(
         &self,
         Data(state): Data<&State>,
@@ -324,10 +328,17 @@ impl JobsApi {
         let user = auth.user(state).await?;
         let (id, user_id) = (id.0, user.id);
         state.db.read(move |c| owned::get(c, user_id, id)).await?;
+        // Nothing to pay for (here, or for this job now): a conflict with
+        // the state of things, not a malformed request.
+        let conflict = |why: &str| ApiError::Conflict(Json(ErrorBody::new("conflict", why)));
         if !payments::posting_paid(&state.config) {
-            return Err(AppError::BadRequest("Posting on this board is free.".into()).into());
+            return Err(conflict("Posting on this board is free."));
         }
-        let checkout_url = start_post_checkout(state, &user, id).await?;
+        let checkout_url = match start_post_checkout(state, &user, id).await {
+            Ok(url) => url,
+            Err(AppError::BadRequest(why)) => return Err(conflict(&why)),
+            Err(e) => return Err(e.into()),
+        };
         let job = state.db.read(move |c| store::get(c, id)).await?;
         Ok(Json(Checkout {
             checkout_url,
@@ -339,7 +350,7 @@ impl JobsApi {
     /// input: fields given replace the job's, `null` removes an optional
     /// field, read-only fields are ignored. The job keeps its status (a live
     /// job stays live).
-    #[oai(path = "/jobs/:id", method = "patch")]
+    #[oai(path = "/jobs/:id", method = "patch", operation_id = "updateJob")]
     async fn update(
         &self,
         Data(state): Data<&State>,
@@ -354,8 +365,8 @@ impl JobsApi {
             .db
             .write(move |tx| {
                 let mut shape = input_shape(&owned::get(tx, user.id, id)?);
-                merge(&mut shape, body.0);
-                let new_job = to_input(shape)?.validate(&config.site.categories)?;
+                merge(&mut shape, body.0.clone());
+                let new_job = validated(&body.0, shape, &config.site.categories)?;
                 if owned::update(tx, &config, &user, id, &new_job, now)? {
                     owned::queue_notices(&st, tx, id, now)?;
                 }
@@ -368,7 +379,7 @@ impl JobsApi {
 
     /// Delete one of your jobs: it leaves the board at once (payment records
     /// are kept).
-    #[oai(path = "/jobs/:id", method = "delete")]
+    #[oai(path = "/jobs/:id", method = "delete", operation_id = "deleteJob")]
     async fn delete(
         &self,
         Data(state): Data<&State>,

@@ -1,17 +1,18 @@
 //! Job input as the API takes it: the request bodies of `POST` and `PATCH`
-//! (read as loose JSON, so every field gets its own message), their documented
-//! shape, and JSON merge patches (RFC 7396) of a stored job.
+//! (read as loose JSON, so every field gets its own message), the JSON types
+//! their document gives (the schemas are in `api_doc`), and JSON merge patches
+//! (RFC 7396) of a stored job.
 
 use poem::{Request, RequestBody};
+use poem_openapi::impl_apirequest_for_payload;
 use poem_openapi::payload::{ParsePayload, Payload};
-use poem_openapi::registry::{MetaSchemaRef, Registry};
-use poem_openapi::types::Type;
-use poem_openapi::{Object, impl_apirequest_for_payload};
+use poem_openapi::registry::{MetaSchema, MetaSchemaRef, Registry};
 use serde_json::{Map, Value};
 
-use super::input::JobInput;
+use super::input::{JobInput, MAX_TAGS, NewJob};
 use super::model::Job;
-use crate::error::AppError;
+use crate::config::Category;
+use crate::error::{AppError, FieldErrors};
 
 /// The largest request body taken: a description of 100,000 characters and
 /// room for the rest.
@@ -32,60 +33,6 @@ const READ_ONLY: [&str; 12] = [
     "updated_at",
     "description_html",
 ];
-
-/// A company as a job's input names it.
-#[derive(Debug, Object)]
-#[oai(rename = "CompanyInput")]
-pub struct CompanyInputDoc {
-    /// Required.
-    pub name: Option<String>,
-    /// An `http://` or `https://` address.
-    pub website: Option<String>,
-    /// An `http://` or `https://` address.
-    pub logo_url: Option<String>,
-}
-
-/// A job as the API takes it: the fields of a job, with the company nested
-/// (`company`) or flat (`company_name`, `company_website`, `company_logo_url`).
-/// Read-only fields (`id`, `slug`, `url`, `status`, `featured`, counters,
-/// times, `description_html`) are ignored. When posting, `title`, the
-/// company's name, `description`, `category`, `job_type` and one of
-/// `apply_url` or `apply_email` are required. In a merge patch every field is
-/// optional and `null` removes an optional one.
-#[derive(Debug, Object)]
-#[oai(rename = "JobInput")]
-pub struct JobInputDoc {
-    /// At most 200 characters.
-    pub title: Option<String>,
-    pub company: Option<CompanyInputDoc>,
-    pub company_name: Option<String>,
-    pub company_website: Option<String>,
-    pub company_logo_url: Option<String>,
-    /// Markdown.
-    pub description: Option<String>,
-    /// One of the board's categories, as its slug (`software-development`)
-    /// or display name.
-    pub category: Option<String>,
-    /// `full_time`, `part_time`, `contract` or `internship`.
-    pub job_type: Option<String>,
-    /// At most 10; letters and digits, lowercased.
-    pub tags: Option<Vec<String>>,
-    /// `["worldwide"]` (the default), or some of `americas`, `europe`,
-    /// `africa`, `middle_east`, `asia_pacific`.
-    pub remote: Option<Vec<String>>,
-    /// A UTC offset range such as `-3..+3` or `+5:30..+9`.
-    pub timezones: Option<String>,
-    pub location: Option<String>,
-    /// Whole units of `salary_currency`.
-    pub salary_min: Option<i64>,
-    pub salary_max: Option<i64>,
-    /// ISO 4217, e.g. `USD`; required with a salary.
-    pub salary_currency: Option<String>,
-    /// `year` (the default), `month` or `hour`.
-    pub salary_period: Option<String>,
-    pub apply_url: Option<String>,
-    pub apply_email: Option<String>,
-}
 
 /// Reads a request body (at most [`MAX_BODY`]) as one JSON object.
 async fn read_object(body: &mut RequestBody) -> poem::Result<Map<String, Value>> {
@@ -127,11 +74,12 @@ impl Payload for NewJobBody {
     }
 
     fn schema_ref() -> MetaSchemaRef {
-        JobInputDoc::schema_ref()
+        MetaSchemaRef::Reference("JobInput".into())
     }
 
+    /// An object; `api_doc::refine` writes its schema into the document.
     fn register(registry: &mut Registry) {
-        JobInputDoc::register(registry);
+        registry.create_schema::<Self, _>("JobInput".into(), |_| MetaSchema::new("object"));
     }
 }
 
@@ -157,11 +105,12 @@ impl Payload for JobPatchBody {
     }
 
     fn schema_ref() -> MetaSchemaRef {
-        JobInputDoc::schema_ref()
+        MetaSchemaRef::Reference("JobPatch".into())
     }
 
+    /// An object; `api_doc::refine` writes its schema into the document.
     fn register(registry: &mut Registry) {
-        JobInputDoc::register(registry);
+        registry.create_schema::<Self, _>("JobPatch".into(), |_| MetaSchema::new("object"));
     }
 }
 
@@ -174,6 +123,107 @@ impl ParsePayload for JobPatchBody {
 }
 
 impl_apirequest_for_payload!(JobPatchBody);
+
+/// The fields given as text.
+const TEXT: [&str; 13] = [
+    "title",
+    "company_name",
+    "company_website",
+    "company_logo_url",
+    "description",
+    "category",
+    "job_type",
+    "timezones",
+    "location",
+    "salary_currency",
+    "salary_period",
+    "apply_url",
+    "apply_email",
+];
+
+/// What is wrong with the JSON types of a body as the client sent it: the API
+/// takes the types its document gives (text as strings, salaries as numbers,
+/// `tags` and `remote` as arrays of strings, `company` as an object, the
+/// company nested or flat but not both ways), where `import` and forms are
+/// looser. `null` is taken here for every field: it is "absent", and
+/// validation says where that will not do.
+pub fn type_errors(body: &Map<String, Value>) -> FieldErrors {
+    let mut errors = FieldErrors::new();
+    let mut fail = |field: &str, message: &str| {
+        errors
+            .entry(field.to_string())
+            .or_insert_with(|| message.to_string());
+    };
+    let text = |v: &Value| v.is_null() || v.is_string();
+    for field in TEXT {
+        if !body.get(field).is_none_or(text) {
+            fail(field, "must be text");
+        }
+    }
+    for field in ["salary_min", "salary_max"] {
+        if !body.get(field).is_none_or(|v| v.is_null() || v.is_number()) {
+            fail(field, "must be a whole number of 0 or more");
+        }
+    }
+    for field in ["tags", "remote"] {
+        match body.get(field) {
+            None | Some(Value::Null) => {}
+            Some(Value::Array(items)) if items.iter().all(Value::is_string) => {
+                if field == "tags" && items.len() > MAX_TAGS {
+                    fail(field, &format!("at most {MAX_TAGS} tags"));
+                }
+            }
+            Some(_) => fail(field, "must be a list of text"),
+        }
+    }
+    match body.get("company") {
+        None => {}
+        Some(Value::Object(company)) => {
+            for (key, flat) in [
+                ("name", "company_name"),
+                ("website", "company_website"),
+                ("logo_url", "company_logo_url"),
+            ] {
+                if !company.get(key).is_none_or(text) {
+                    fail(flat, "must be text");
+                }
+            }
+            if ["company_name", "company_website", "company_logo_url"]
+                .iter()
+                .any(|flat| body.contains_key(*flat))
+            {
+                fail("company", "give the company nested or flat, not both");
+            }
+        }
+        Some(_) => fail(
+            "company",
+            "must be an object with `name`, `website` and `logo_url`",
+        ),
+    }
+    errors
+}
+
+/// A job from the API: the body as the client sent it (`body`, whose JSON
+/// types are checked) and the input it makes (`shape`: the body itself for a
+/// new job, the job with the patch applied for a change), validated. Every
+/// field with a problem gets a message; a wrong type's wins.
+pub fn validated(
+    body: &Map<String, Value>,
+    shape: Map<String, Value>,
+    categories: &[Category],
+) -> Result<NewJob, AppError> {
+    let wrong = type_errors(body);
+    let checked = to_input(shape).and_then(|input| input.validate(categories));
+    if wrong.is_empty() {
+        return checked;
+    }
+    let mut fields = match checked {
+        Err(AppError::Invalid(fields)) => fields,
+        _ => FieldErrors::new(),
+    };
+    fields.extend(wrong);
+    Err(AppError::Invalid(fields))
+}
 
 /// Input from an API body: read-only fields dropped, the rest left for
 /// [`JobInput::validate`] to judge.

@@ -214,8 +214,12 @@ impl Check {
     }
 }
 
-/// Normalises one tag: lowercase, words joined by `-`, letters, digits and `+#.` kept.
+/// Normalises one tag: lowercase, words joined by `-`, letters, digits and
+/// `+#.` kept; at most 32 characters, as given and as kept.
 pub fn normalise_tag(tag: &str) -> Option<String> {
+    if tag.trim().chars().count() > 32 {
+        return None;
+    }
     let lower = tag.trim().to_lowercase();
     let mut out = String::new();
     for c in lower.chars() {
@@ -409,37 +413,38 @@ impl JobInput {
 
         let salary_min = c.integer("salary_min", self.salary_min.as_ref());
         let salary_max = c.integer("salary_max", self.salary_max.as_ref());
+        // A currency or period given is checked even without amounts.
         let currency = c
             .text("salary_currency", self.salary_currency.as_ref(), 3)
             .map(|s| s.to_ascii_uppercase());
-        let period = c.text("salary_period", self.salary_period.as_ref(), 10);
+        if currency
+            .as_ref()
+            .is_some_and(|cur| cur.len() != 3 || !cur.bytes().all(|b| b.is_ascii_uppercase()))
+        {
+            c.fail(
+                "salary_currency",
+                "must be a three-letter ISO 4217 code like USD",
+            );
+        }
+        let period = c
+            .text("salary_period", self.salary_period.as_ref(), 10)
+            .map(|p| {
+                SalaryPeriod::parse(&p).unwrap_or_else(|| {
+                    c.fail("salary_period", "must be year, month or hour");
+                    SalaryPeriod::Year
+                })
+            });
         let salary = if salary_min.is_some() || salary_max.is_some() {
             if let (Some(a), Some(b)) = (salary_min, salary_max) {
                 if a > b {
                     c.fail("salary_max", "must not be below salary_min");
                 }
             }
-            let currency = match currency {
-                Some(cur) if cur.len() == 3 && cur.bytes().all(|b| b.is_ascii_uppercase()) => cur,
-                Some(_) => {
-                    c.fail(
-                        "salary_currency",
-                        "must be a three-letter ISO 4217 code like USD",
-                    );
-                    String::new()
-                }
-                None => {
-                    c.fail("salary_currency", "is required with a salary");
-                    String::new()
-                }
-            };
-            let period = match period {
-                Some(p) => SalaryPeriod::parse(&p).unwrap_or_else(|| {
-                    c.fail("salary_period", "must be year, month or hour");
-                    SalaryPeriod::Year
-                }),
-                None => SalaryPeriod::Year,
-            };
+            let currency = currency.unwrap_or_else(|| {
+                c.fail("salary_currency", "is required with a salary");
+                String::new()
+            });
+            let period = period.unwrap_or(SalaryPeriod::Year);
             Some(Salary {
                 min: salary_min,
                 max: salary_max,

@@ -11,7 +11,9 @@ use crate::clock::rfc3339;
 pub struct CompanyJson {
     pub name: String,
     pub slug: String,
+    #[oai(nullable)]
     pub website: Option<String>,
+    #[oai(nullable)]
     pub logo_url: Option<String>,
 }
 
@@ -37,19 +39,29 @@ pub struct JobJson {
     /// `middle_east`, `asia_pacific`.
     pub remote: Vec<String>,
     /// A UTC offset range such as `-3..+3`.
+    #[oai(nullable)]
     pub timezones: Option<String>,
+    #[oai(nullable)]
     pub location: Option<String>,
+    #[oai(nullable)]
     pub salary_min: Option<i64>,
+    #[oai(nullable)]
     pub salary_max: Option<i64>,
     /// ISO 4217, upper case.
+    #[oai(nullable)]
     pub salary_currency: Option<String>,
     /// `year`, `month` or `hour`.
+    #[oai(nullable)]
     pub salary_period: Option<String>,
+    #[oai(nullable)]
     pub apply_url: Option<String>,
+    #[oai(nullable)]
     pub apply_email: Option<String>,
     pub featured: bool,
     pub status: String,
+    #[oai(nullable)]
     pub published_at: Option<String>,
+    #[oai(nullable)]
     pub expires_at: Option<String>,
     pub created_at: String,
     pub updated_at: String,

@@ -1,6 +1,7 @@
 //! Job postings: the heart of the board.
 
 pub mod api;
+pub mod api_doc;
 pub mod api_input;
 pub mod counters;
 pub mod form;

@@ -113,7 +113,11 @@ impl SearchParams {
                 "tag" => match normalise_tag(value) {
                     Some(t) if !p.tags.contains(&t) => p.tags.push(t),
                     Some(_) => {}
-                    None => bad("tag", format!("{value:?} is not a tag")),
+                    // Tags are free words, not a list: one no job can have
+                    // (no letter or digit, or too long) matches nothing in
+                    // the API, as an unknown one does; pages leave it out.
+                    None if strict => p.tags.push(value.to_lowercase()),
+                    None => {}
                 },
                 "remote" => match Region::parse(value) {
                     Some(r) if !p.remote.contains(&r) => p.remote.push(r),

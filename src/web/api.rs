@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use bytes::Bytes;
 use poem::http::{HeaderValue, StatusCode, header};
 use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route};
 use poem_openapi::payload::Json;
@@ -56,9 +57,16 @@ pub enum ApiError {
     /// Nothing at this address (or not yours).
     #[oai(status = 404)]
     NotFound(Json<ErrorBody>),
+    /// The job's state (or the board's) does not allow this, e.g. paying
+    /// for a job on a board where posting is free.
+    #[oai(status = 409)]
+    Conflict(Json<ErrorBody>),
     /// The request body is too large.
     #[oai(status = 413)]
     TooLarge(Json<ErrorBody>),
+    /// The body is not JSON (see the operation's content type).
+    #[oai(status = 415)]
+    UnsupportedMediaType(Json<ErrorBody>),
     /// The input has errors; `fields` says which.
     #[oai(status = 422)]
     Invalid(Json<ErrorBody>),
@@ -118,8 +126,15 @@ pub fn routes(state: &State) -> impl Endpoint + use<> {
     .description("Read the board's published jobs and companies; with an API token (`Authorization: Bearer …`), post, change and delete your own jobs. Errors are `{\"error\": {\"code\", \"message\", \"fields\"}}`.")
     .url_prefix("/api/v1")
     .server(state.config.base_url.clone());
-    let allowed = Arc::new(Allowed::from_spec(&service.spec(), "/api"));
-    let spec = service.spec_endpoint();
+    let mut doc: serde_json::Value = serde_json::from_str(&service.spec()).unwrap_or_default();
+    crate::jobs::api_doc::refine(&mut doc, &state.config.site.categories);
+    let allowed = Arc::new(Allowed::from_spec(&doc, "/api"));
+    let doc = Bytes::from(serde_json::to_vec_pretty(&doc).unwrap_or_default());
+    let spec = poem::get(poem::endpoint::make_sync(move |_| {
+        Response::builder()
+            .content_type("application/json; charset=utf-8")
+            .body(doc.clone())
+    }));
     Route::new()
         .nest("/v1", service)
         .at("/openapi.json", spec)
@@ -132,8 +147,7 @@ pub fn routes(state: &State) -> impl Endpoint + use<> {
 struct Allowed(Vec<(String, String)>);
 
 impl Allowed {
-    fn from_spec(spec: &str, mount: &str) -> Allowed {
-        let spec: serde_json::Value = serde_json::from_str(spec).unwrap_or_default();
+    fn from_spec(spec: &serde_json::Value, mount: &str) -> Allowed {
         let mut table = Vec::new();
         for (path, item) in spec["paths"].as_object().into_iter().flatten() {
             let methods: Vec<&str> = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]

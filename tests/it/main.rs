@@ -7,6 +7,7 @@ mod accounts;
 mod admin;
 mod alerts;
 mod api;
+mod api_conformance;
 mod api_write;
 mod assets;
 mod backup;
