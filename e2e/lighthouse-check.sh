@@ -18,7 +18,19 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 BIN=${1:-target/debug/jobboard}
-PORT=${PORT:-18360}
+# The first free port of 18350-18379 (PORT=n to choose one).
+PORT=${PORT:-$(python3 -c '
+import socket
+for port in range(18350, 18380):
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        print(port)
+        break
+')}
+[ -n "$PORT" ] || { echo "lighthouse-check: no free port in 18350-18379" >&2; exit 1; }
 BASE="http://127.0.0.1:$PORT"
 OUT=target/lighthouse
 export CHROME_PATH=${CHROME_PATH:-/usr/bin/chromium}
