@@ -139,7 +139,7 @@ def rule_errors(path, url):
             if not absolute_iri(l.get("href")):
                 errors.append(f"{where}: link href {l.get('href')!r} is not absolute (board)")
         title = parent.find(A + "title")
-        if title is None or not (title.text or "").strip():
+        if title is None or not "".join(title.itertext()).strip():
             errors.append(f"{where}: an empty title (board)")
 
     # §4.1.2, §4.1.3: content, and when a summary is required.
