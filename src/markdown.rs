@@ -52,8 +52,9 @@ pub fn summary(markdown: &str, max: usize) -> String {
         return text;
     }
     let cut: String = text.chars().take(max).collect();
+    // Cut at the last word when that keeps more than half (in characters).
     let cut = match cut.rfind(' ') {
-        Some(i) if i > max / 2 => &cut[..i],
+        Some(i) if cut[..i].chars().count() > max / 2 => &cut[..i],
         _ => cut.as_str(),
     };
     format!("{}…", cut.trim_end_matches([',', '.', ';', ':', ' ']))
@@ -86,5 +87,9 @@ mod tests {
             "Title Some bold text. a b"
         );
         assert_eq!(summary("one two three four five", 10), "one two…");
+        // A word ending before half the characters is cut through instead,
+        // however many bytes its letters take.
+        assert_eq!(summary("工工 abcdefghijk", 10), "工工 abcdefg…");
+        assert_eq!(summary("工程師工程師 abcdefghijk", 10), "工程師工程師…");
     }
 }
