@@ -10,10 +10,7 @@
 // "mobile desktop").
 //
 // Targets: accessibility, best practices and SEO 100, performance 95 or more.
-// A page named `search` is a search result page, which the board marks
-// `noindex, follow` on purpose (search results are not landing pages); its
-// SEO score leaves out `is-crawlable` only when the one thing blocking
-// indexing is that meta tag, and says so.
+// Scores are Lighthouse's own: no audit is left out of any category.
 
 import fs from 'node:fs';
 import os from 'node:os';
@@ -45,27 +42,9 @@ const median = (xs) => {
   return s[Math.floor(s.length / 2)];
 };
 
-/** A category's score (0–100) in one report, with the audits it left out and why. */
-function categoryScore(lhr, page, cat) {
-  const category = lhr.categories[cat];
-  let refs = category.auditRefs.filter((r) => r.weight > 0);
-  const excluded = [];
-  if (cat === 'seo' && page.name === 'search') {
-    const crawl = lhr.audits['is-crawlable'];
-    const blockers = crawl.details?.items ?? [];
-    const onlyMeta = blockers.length > 0 && blockers.every(
-      (b) => /<meta name="robots" content="noindex, follow"/.test(b.source?.snippet ?? ''));
-    if (crawl.score === 0 && onlyMeta) {
-      refs = refs.filter((r) => r.id !== 'is-crawlable');
-      excluded.push('is-crawlable (search results are noindex, follow on purpose)');
-    }
-  }
-  if (excluded.length === 0) {
-    return { score: Math.round(category.score * 100), excluded };
-  }
-  const weight = refs.reduce((s, r) => s + r.weight, 0);
-  const sum = refs.reduce((s, r) => s + r.weight * (lhr.audits[r.id].score ?? 0), 0);
-  return { score: Math.round((sum / weight) * 100), excluded };
+/** A category's score (0–100) in one report. */
+function categoryScore(lhr, cat) {
+  return Math.round(lhr.categories[cat].score * 100);
 }
 
 /** What a failing audit points at: nodes, URLs, or its display value. */
@@ -156,7 +135,7 @@ for (const formFactor of FORM_FACTORS) {
       fs.writeFileSync(path.join(dir, `${page.name}-${run}.report.json`), json);
       fs.writeFileSync(path.join(dir, `${page.name}-${run}.report.html`), html);
       const scores = {};
-      for (const cat of CATEGORIES) scores[cat] = categoryScore(result.lhr, page, cat);
+      for (const cat of CATEGORIES) scores[cat] = categoryScore(result.lhr, cat);
       (results[formFactor][page.name] ??= []).push({ lhr: result.lhr, scores });
       for (const w of result.lhr.runWarnings) console.error(`lighthouse: ${formFactor} ${page.name}: ${w}`);
     }
@@ -174,12 +153,12 @@ for (const formFactor of FORM_FACTORS) {
     const runs = results[formFactor][page.name];
     const row = {};
     const cells = CATEGORIES.map((cat) => {
-      const all = runs.map((r) => r.scores[cat].score);
+      const all = runs.map((r) => r.scores[cat]);
       const med = median(all);
-      row[cat] = { median: med, runs: all, excluded: runs[0].scores[cat].excluded };
+      row[cat] = { median: med, runs: all };
       const ok = med >= TARGETS[cat];
       if (!ok) failures.push({ formFactor, page, cat, med });
-      return pad(`${med}${ok ? '' : ' ✗'} (${all.join('/')})${row[cat].excluded.length ? '*' : ''}`, 19);
+      return pad(`${med}${ok ? '' : ' ✗'} (${all.join('/')})`, 19);
     });
     const metric = (id) => median(runs.map((r) => r.lhr.audits[id].numericValue));
     const lcp = metric('largest-contentful-paint');
@@ -190,14 +169,10 @@ for (const formFactor of FORM_FACTORS) {
     console.log(`${pad(formFactor, 12)}${pad(page.name, 10)}${cells.join('')}${pad(`${(lcp / 1000).toFixed(1)} s`, 9)}${pad(`${Math.round(tbt)} ms`, 8)}${cls.toFixed(3)}`);
   }
 }
-const notes = new Set();
-for (const ff of FORM_FACTORS) for (const p of pages) for (const r of results[ff][p.name]) for (const c of CATEGORIES) for (const e of r.scores[c].excluded) notes.add(`${p.name} ${c}: leaves out ${e}`);
-for (const n of notes) console.log(`* ${n}`);
-
 for (const f of failures) {
   // The run whose score is the median shows what cost the points.
   const runs = results[f.formFactor][f.page.name];
-  const run = runs.find((r) => r.scores[f.cat].score === f.med) ?? runs[0];
+  const run = runs.find((r) => r.scores[f.cat] === f.med) ?? runs[0];
   console.log(`\n${f.formFactor} ${f.page.name} (${f.page.path}): ${f.cat} ${f.med}, target ${TARGETS[f.cat]}`);
   for (const a of failingAudits(run.lhr, f.cat)) {
     console.log(`  ${a.id} (${a.score}): ${a.title} ${a.value}`);

@@ -616,3 +616,29 @@ async fn pages_of_one_search_share_counts_that_follow_changes_and_time() {
     assert_eq!(later["total"], 0);
     assert_eq!(later["facets"]["category"], json!([]));
 }
+
+#[tokio::test]
+async fn a_search_with_results_is_indexable_under_its_own_url_and_an_empty_one_is_not() {
+    let app = TestApp::new();
+    app.add_job(
+        json!({"title": "Lighthouse Keeper", "description": "Keeps the light.", "tags": []}),
+    )
+    .await;
+
+    let found = text(app.get("/jobs?q=lighthouse").await).await;
+    assert!(found.contains("Lighthouse Keeper"), "{found}");
+    assert!(
+        !found.contains("noindex"),
+        "a search with results must be indexable"
+    );
+    assert!(
+        found.contains("<link rel=\"canonical\" href=\"https://board.example/jobs?q=lighthouse\">"),
+        "the canonical URL is the search itself"
+    );
+
+    let empty = text(app.get("/jobs?q=zzzqqqxx").await).await;
+    assert!(
+        empty.contains("<meta name=\"robots\" content=\"noindex, follow\">"),
+        "a search without results is noindex"
+    );
+}
