@@ -31,8 +31,11 @@ pub struct Templates {
 }
 
 /// Escapes the five characters that matter in HTML and XML, and no others, so
-/// URLs keep their slashes.
-fn escape_into(out: &mut String, s: &str) {
+/// URLs keep their slashes. With `xml`, also leaves out the characters XML 1.0
+/// cannot carry (C0 controls but tab, line feed and carriage return; U+FFFE,
+/// U+FFFF): one in a company name or a search's words (`/feed.xml?q=%01`)
+/// would otherwise make the whole feed unreadable.
+fn escape_into(out: &mut String, s: &str, xml: bool) {
     for c in s.chars() {
         match c {
             '&' => out.push_str("&amp;"),
@@ -40,6 +43,9 @@ fn escape_into(out: &mut String, s: &str) {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
+            c if xml
+                && ((c < ' ' && !matches!(c, '\t' | '\n' | '\r'))
+                    || matches!(c, '\u{fffe}' | '\u{ffff}')) => {}
             c => out.push(c),
         }
     }
@@ -62,13 +68,14 @@ impl Templates {
                 return minijinja::escape_formatter(out, state, value);
             }
             let mut buf = String::new();
+            let xml = state.name().ends_with(".xml");
             if let Some(s) = value.as_str() {
-                escape_into(&mut buf, s);
+                escape_into(&mut buf, s, xml);
             } else if value.is_none() || value.is_undefined() {
                 // Nothing, as minijinja prints none.
                 buf.push_str(if value.is_none() { "none" } else { "" });
             } else {
-                escape_into(&mut buf, &value.to_string());
+                escape_into(&mut buf, &value.to_string(), xml);
             }
             out.write_str(&buf).map_err(|_| {
                 minijinja::Error::new(minijinja::ErrorKind::WriteFailure, "cannot write")
@@ -124,4 +131,19 @@ fn sentence(message: &str) -> String {
         out.push('.');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape_into;
+
+    #[test]
+    fn xml_output_leaves_out_what_xml_cannot_carry() {
+        let mut html = String::new();
+        escape_into(&mut html, "a\u{1}<b>\t\u{ffff}", false);
+        assert_eq!(html, "a\u{1}&lt;b&gt;\t\u{ffff}");
+        let mut xml = String::new();
+        escape_into(&mut xml, "a\u{0}\u{1b}<b>\t\n\r\u{fffe}\u{7f}é", true);
+        assert_eq!(xml, "a&lt;b&gt;\t\n\r\u{7f}é");
+    }
 }
