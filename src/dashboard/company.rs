@@ -112,20 +112,34 @@ fn field<'a>(form: &'a Form, name: &str) -> Option<&'a str> {
         .or_else(|| form.get(name))
 }
 
-/// Whether a website is an http(s) address with a host and no spaces.
+/// Whether a website is an http(s) address with a host and no spaces or
+/// control characters.
 fn valid_website(s: &str) -> bool {
     let rest = s
         .strip_prefix("https://")
         .or_else(|| s.strip_prefix("http://"));
     rest.is_some_and(|r| {
         let host = r.split(['/', '?', '#']).next().unwrap_or("");
-        !host.is_empty() && !r.chars().any(char::is_whitespace)
+        !host.is_empty() && !r.chars().any(|c| c.is_whitespace() || c.is_control())
     })
+}
+
+/// Text without the characters XML cannot carry (C0 controls but tab, line
+/// feed and carriage return; U+FFFE, U+FFFF), as the job input keeps a
+/// company's name: it reaches feeds, emails and the API from here too.
+fn without_controls(s: &str) -> String {
+    s.chars()
+        .filter(|&c| {
+            !((c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || matches!(c, '\u{fffe}' | '\u{ffff}'))
+        })
+        .collect::<String>()
+        .trim()
+        .to_string()
 }
 
 fn validate(form: &Form) -> Result<Profile, FieldErrors> {
     let mut errors = FieldErrors::new();
-    let name = field(form, "name").unwrap_or("");
+    let name = without_controls(field(form, "name").unwrap_or(""));
     if name.is_empty() {
         errors.insert("company_name".into(), "is required".into());
     } else if name.chars().count() > 120 {
@@ -143,7 +157,9 @@ fn validate(form: &Form) -> Result<Profile, FieldErrors> {
             "must be an http:// or https:// address".into(),
         );
     }
-    let description = field(form, "description").map(|d| d.replace("\r\n", "\n"));
+    let description = field(form, "description")
+        .map(|d| without_controls(&d.replace("\r\n", "\n")))
+        .filter(|d| !d.is_empty());
     if description
         .as_ref()
         .is_some_and(|d| d.chars().count() > MAX_DESCRIPTION)
@@ -157,7 +173,7 @@ fn validate(form: &Form) -> Result<Profile, FieldErrors> {
         return Err(errors);
     }
     Ok(Profile {
-        name: name.to_string(),
+        name,
         website: website.map(String::from),
         description,
     })
