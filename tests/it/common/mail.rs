@@ -58,13 +58,19 @@ fn unfold(headers: &str) -> String {
 pub fn parse(raw: &str) -> Mail {
     let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((raw, ""));
     let headers = unfold(head);
+    // A part ends at the next boundary line; a quoted-printable soft break
+    // before "--" in the text (`<!=` CRLF `--`) is not one.
+    let boundary = header(&headers, "Content-Type")
+        .split_once("boundary=")
+        .map(|(_, b)| format!("\r\n--{}", b.trim_matches('"')))
+        .unwrap_or_else(|| "\r\n--".to_string());
     let part = |kind: &str| -> String {
         let Some(at) = body.find(&format!("Content-Type: {kind}")) else {
             return String::new();
         };
         let section = &body[at..];
         let (phead, pbody) = section.split_once("\r\n\r\n").unwrap_or((section, ""));
-        let end = pbody.find("\r\n--").unwrap_or(pbody.len());
+        let end = pbody.find(&boundary).unwrap_or(pbody.len());
         let content = &pbody[..end];
         let cte = header(&unfold(phead), "Content-Transfer-Encoding").to_lowercase();
         match cte.as_str() {
