@@ -25,3 +25,4 @@ mod posting;
 mod search;
 mod tasks;
 mod transfer;
+mod xss;
