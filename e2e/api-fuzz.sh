@@ -60,7 +60,8 @@ PID=
 cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
 
-"$BIN" --data-dir "$DATA" demo --jobs 60 2>/dev/null
+"$BIN" --data-dir "$DATA" demo --jobs 60 2>"$WORK/demo.log" ||
+    { echo "api-fuzz: demo data failed:" >&2; cat "$WORK/demo.log" >&2; exit 1; }
 JOBBOARD_LIMITS_ENABLED=false JOBBOARD_BASE_URL="$BASE" \
     "$BIN" --data-dir "$DATA" serve --listen "127.0.0.1:$PORT" 2>"$WORK/serve.log" &
 PID=$!
@@ -72,7 +73,8 @@ curl -fs "$BASE/healthz" >/dev/null || { echo "api-fuzz: the board did not start
 
 # An employer signs up on the site; the operator gives them an API token.
 JAR="$WORK/cookies.txt"
-CSRF=$(curl -fs -c "$JAR" "$BASE/register" | grep -o 'name="csrf_token" value="[0-9a-f]*"' | head -1 | sed 's/.*value="//; s/"//')
+CSRF=$(curl -s -c "$JAR" "$BASE/register" | { grep -o 'name="csrf_token" value="[0-9a-f]*"' || true; } | head -1 | sed 's/.*value="//; s/"//')
+[ -n "$CSRF" ] || { echo "api-fuzz: no sign-up form at $BASE/register" >&2; tail -3 "$WORK/serve.log" >&2; exit 1; }
 code=$(curl -s -o /dev/null -w '%{http_code}' -b "$JAR" -c "$JAR" --data-urlencode "csrf_token=$CSRF" \
     --data-urlencode email=fuzz@api-fuzz.example --data-urlencode "password=amber kettle over the hill" "$BASE/register")
 [ "$code" = 303 ] || { echo "api-fuzz: registering answered $code" >&2; exit 1; }

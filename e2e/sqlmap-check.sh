@@ -154,7 +154,8 @@ $SELF_TEST && exit 0
 PORT=$(free_port)
 BASE="http://127.0.0.1:$PORT"
 DATA="$WORK/data"
-"$BIN" --data-dir "$DATA" demo --jobs 60 2>/dev/null
+"$BIN" --data-dir "$DATA" demo --jobs 60 2>"$WORK/demo.log" ||
+    { echo "sqlmap-check: demo data failed:" >&2; cat "$WORK/demo.log" >&2; exit 1; }
 JOBBOARD_LIMITS_ENABLED=false JOBBOARD_BASE_URL="$BASE" \
     "$BIN" --data-dir "$DATA" serve --listen "127.0.0.1:$PORT" 2>"$WORK/serve.log" &
 PID=$!
