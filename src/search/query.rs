@@ -10,7 +10,7 @@ use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{Searcher, Term};
 
 use super::schema::Fields;
-use super::tokenizer::tokens;
+use super::tokenizer::positioned_tokens;
 use crate::config::Category;
 use crate::error::FieldErrors;
 use crate::jobs::input::normalise_tag;
@@ -302,19 +302,17 @@ fn boxed(q: impl Query) -> Box<dyn Query> {
 /// of those jobs' postings.
 pub const FUZZY_BELOW: u64 = 100;
 
-/// The query for one word or phrase: any text field may match; a single
-/// token of five letters or more that the index holds rarely (or not at all)
-/// also matches with one typo, weighing less.
+/// The query for one word or phrase (its tokens with their positions): any
+/// text field may match; a single token of five letters or more that the
+/// index holds rarely (or not at all) also matches with one typo, weighing
+/// less.
 fn piece_query(
     f: &Fields,
-    toks: &[String],
+    toks: &[(usize, String)],
     fuzzy: bool,
     searcher: &Searcher,
 ) -> Option<Box<dyn Query>> {
-    if toks.is_empty() {
-        return None;
-    }
-    let token = &toks[0];
+    let (first, token) = toks.first()?;
     let fuzzy = fuzzy
         && toks.len() == 1
         && token.chars().count() >= 5
@@ -332,13 +330,15 @@ fn piece_query(
     for (field, weight) in weighted(f) {
         let exact: Box<dyn Query> = if toks.len() == 1 {
             boxed(TermQuery::new(
-                Term::from_field_text(field, &toks[0]),
+                Term::from_field_text(field, token),
                 IndexRecordOption::WithFreqs,
             ))
         } else {
-            boxed(PhraseQuery::new(
+            // At the positions the analyzer gave, so a word it dropped (too
+            // long) in the middle of a phrase still matches the indexed text.
+            boxed(PhraseQuery::new_with_offset(
                 toks.iter()
-                    .map(|t| Term::from_field_text(field, t))
+                    .map(|(at, t)| (at - first, Term::from_field_text(field, t)))
                     .collect(),
             ))
         };
@@ -380,8 +380,8 @@ pub fn build(
         vec![(Occur::Must, at_least(f.expires_at, now + 1))];
     for piece in pieces(&p.q) {
         let q = match &piece {
-            Piece::Word(w) => piece_query(f, &tokens(w), true, searcher),
-            Piece::Phrase(ph) => piece_query(f, &tokens(ph), false, searcher),
+            Piece::Word(w) => piece_query(f, &positioned_tokens(w), true, searcher),
+            Piece::Phrase(ph) => piece_query(f, &positioned_tokens(ph), false, searcher),
         };
         if let Some(q) = q {
             must.push((Occur::Must, q));
@@ -464,6 +464,34 @@ mod tests {
         let strict = SearchParams::from_pairs(pairs, &cats(), true).expect_err("strict");
         for k in ["category", "job_type", "remote", "sort"] {
             assert!(strict.contains_key(k), "{k}");
+        }
+    }
+
+    #[test]
+    fn a_phrase_with_a_word_too_long_to_index_finds_its_job() {
+        let (schema, f) = super::super::schema::build();
+        let index = tantivy::Index::create_in_ram(schema);
+        super::super::schema::register(&index);
+        let mut writer: tantivy::IndexWriter = index
+            .writer_with_num_threads(1, 15_000_000)
+            .expect("writer");
+        let title = format!("remote first {} c bnreil", "b".repeat(60));
+        let mut doc = tantivy::TantivyDocument::default();
+        doc.add_text(f.title, &title);
+        doc.add_i64(f.expires_at, i64::MAX);
+        writer.add_document(doc).expect("add");
+        writer.commit().expect("commit");
+        let searcher = index.reader().expect("reader").searcher();
+        for q in [title.clone(), format!("\"{title}\""), format!("\"{title}")] {
+            let p = SearchParams {
+                q,
+                ..SearchParams::default()
+            };
+            let query = build(&p, &f, 0, None, &searcher);
+            let found = searcher
+                .search(&*query, &tantivy::collector::Count)
+                .expect("search");
+            assert_eq!(found, 1, "{:?}", p.q);
         }
     }
 
