@@ -30,6 +30,13 @@ const TEXT_FIELDS: &[&str] = &[
     "apply_email",
 ];
 
+/// Text with every line break as a line feed, as browsers break the lines of
+/// a textarea (CR LF, and a lone CR or LF, each stand for one): else a stray
+/// CR before CR LF would change the description when its edit form is saved.
+fn line_feeds(text: &str) -> String {
+    text.replace("\r\n", "\n").replace('\r', "\n")
+}
+
 /// The job input a posted job form describes.
 pub fn input_from_form(form: &Form) -> JobInput {
     let text = |name: &str| form.get(name).map(|v| Json::String(v.to_string()));
@@ -46,7 +53,7 @@ pub fn input_from_form(form: &Form) -> JobInput {
             .pairs()
             .iter()
             .find(|(k, _)| k == "description")
-            .map(|(_, v)| Json::String(v.replace("\r\n", "\n"))),
+            .map(|(_, v)| Json::String(line_feeds(v))),
         category: text("category"),
         job_type: text("job_type"),
         tags: text("tags"),
@@ -213,6 +220,23 @@ mod tests {
         assert_eq!(job.remote, [Region::Europe, Region::Africa]);
         assert_eq!(job.salary.as_ref().and_then(|s| s.min), Some(50_000));
         assert!(!job.featured);
+    }
+
+    #[test]
+    fn every_line_break_of_a_description_is_one_line_feed() {
+        let config = Config::for_data_dir(std::path::Path::new("/tmp/unused"));
+        let pairs = [
+            ("title", "T"),
+            ("company_name", "C"),
+            ("description", "a\r\r\nb\rc\r\nd"),
+            ("category", "design"),
+            ("job_type", "contract"),
+            ("apply_email", "a@b.example"),
+        ];
+        let job = input_from_form(&form(&pairs))
+            .validate(&config.site.categories)
+            .expect("valid");
+        assert_eq!(job.description, "a\n\nb\nc\nd");
     }
 
     #[test]
