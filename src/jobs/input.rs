@@ -46,7 +46,7 @@ pub struct CompanyInput {
 }
 
 /// A validated job, ready to store.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct NewJob {
     pub title: String,
     pub company: CompanyInput,

@@ -109,6 +109,13 @@ impl Form {
         Form { pairs }
     }
 
+    /// Reads an `application/x-www-form-urlencoded` body (checks nothing else).
+    pub fn decode(body: &[u8]) -> Result<Form, AppError> {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
+            .map_err(|_| AppError::BadRequest("The form could not be read.".into()))?;
+        Ok(Form { pairs })
+    }
+
     /// The first value of a field, trimmed; `None` when absent or blank.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.pairs
@@ -163,9 +170,7 @@ impl<'a> FromRequest<'a> for Form {
             .into_bytes_limit(MAX_FORM_BYTES)
             .await
             .map_err(|_| AppError::TooLarge("The form is too large.".into()))?;
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes)
-            .map_err(|_| AppError::BadRequest("The form could not be read.".into()))?;
-        let form = Form { pairs };
+        let form = Form::decode(&bytes)?;
         verify(req, form.get(CSRF_FIELD))?;
         if form.get(HONEYPOT_FIELD).is_some() {
             return Err(AppError::BadRequest("This form could not be accepted.".into()).into());
