@@ -231,7 +231,7 @@ mod tests {
 
     /// The route patterns the source defines: `.at("…")` in route tables
     /// (under `/api` in `src/web/api.rs`), `#[oai(path = "…")]` operations
-    /// (under `/api/v1`).
+    /// (under `/api/v1`), the attribute on one line or several.
     fn defined_routes() -> std::collections::BTreeSet<String> {
         fn walk(dir: &std::path::Path, found: &mut std::collections::BTreeSet<String>) {
             for entry in std::fs::read_dir(dir).expect("src").flatten() {
@@ -247,13 +247,23 @@ mod tests {
                 let api = path.ends_with("web/api.rs");
                 for (marker, prefix) in [
                     (".at(", if api { "/api" } else { "" }),
-                    ("#[oai(path = ", "/api/v1"),
+                    ("#[oai(", "/api/v1"),
                 ] {
                     for (_, after) in text
                         .match_indices(marker)
                         .map(|(i, m)| (i, &text[i + m.len()..]))
                     {
-                        let after = after.trim_start();
+                        let mut after = after.trim_start();
+                        // `#[oai(path = "…"` on one line or spread over several.
+                        if marker == "#[oai(" {
+                            let Some(rest) = after.strip_prefix("path") else {
+                                continue;
+                            };
+                            let Some(rest) = rest.trim_start().strip_prefix('=') else {
+                                continue;
+                            };
+                            after = rest.trim_start();
+                        }
                         if let Some(literal) = after.strip_prefix("\"/") {
                             if let Some(end) = literal.find('"') {
                                 found.insert(format!("{prefix}/{}", &literal[..end]));
