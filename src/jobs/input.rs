@@ -69,6 +69,8 @@ pub struct NewJob {
 pub const MAX_TAGS: usize = 10;
 const MAX_TITLE: usize = 200;
 const MAX_DESCRIPTION: usize = 100_000;
+/// 3000-01-01T00:00:00Z: input times end before it.
+const LATEST_TIME: i64 = 32_503_680_000;
 
 /// Text without the characters XML 1.0 cannot carry (C0 controls but tab,
 /// line feed and carriage return; U+FFFE and U+FFFF): real postings have a
@@ -204,13 +206,22 @@ impl Check {
         }
     }
 
+    /// A time from 1970 up to 3000: one before or near the year 9999 (which
+    /// an offset or the posting's duration can carry past it) could not be
+    /// written back as RFC 3339, and `export` would write another time.
     fn time(&mut self, field: &str, value: Option<&Value>) -> Option<i64> {
         let s = self.text(field, value, 64)?;
-        let t = crate::clock::parse_rfc3339(&s);
-        if t.is_none() {
-            self.fail(field, "must be an RFC 3339 time like 2026-11-27T09:00:00Z");
+        match crate::clock::parse_rfc3339(&s) {
+            Some(t) if (0..LATEST_TIME).contains(&t) => Some(t),
+            Some(_) => {
+                self.fail(field, "must be a time from 1970 up to 3000");
+                None
+            }
+            None => {
+                self.fail(field, "must be an RFC 3339 time like 2026-11-27T09:00:00Z");
+                None
+            }
         }
-        t
     }
 }
 
@@ -632,6 +643,38 @@ mod tests {
         assert_eq!(
             input(with).validate(&cats()).expect("valid").remote,
             vec![Region::Worldwide]
+        );
+    }
+
+    #[test]
+    fn times_the_export_can_write_back() {
+        let base = serde_json::json!({
+            "title": "T", "company_name": "C", "description": "D",
+            "category": "design", "job_type": "contract", "apply_email": "a@b.example"
+        });
+        let with = |time: &str| {
+            let mut v = base.clone();
+            v["published_at"] = serde_json::json!(time);
+            input(v).validate(&cats())
+        };
+        for bad in [
+            "9999-12-31T23:59:59-23:59",
+            "9999-12-20T00:00:00Z",
+            "0000-01-01T00:00:00+01:00",
+            "1969-12-31T23:59:59Z",
+            "3000-01-01T00:00:00Z",
+        ] {
+            let err = with(bad).expect_err(bad);
+            assert!(
+                err.fields().expect("fields").contains_key("published_at"),
+                "{bad}"
+            );
+        }
+        let ok = with("2999-12-31T23:59:59Z").expect("valid");
+        assert_eq!(ok.published_at, Some(LATEST_TIME - 1));
+        assert_eq!(
+            with("1970-01-01T00:00:00Z").expect("valid").published_at,
+            Some(0)
         );
     }
 
