@@ -97,7 +97,12 @@ impl SearchParams {
                 continue;
             }
             match name {
-                "q" => p.q = value.chars().take(MAX_Q_CHARS).collect(),
+                // Cut to length, then trimmed again: a space left at the
+                // cut would be read differently when written back.
+                "q" => {
+                    let cut: String = value.chars().take(MAX_Q_CHARS).collect();
+                    p.q = cut.trim_end().to_string();
+                }
                 "category" => {
                     let slug = crate::slug::slugify(value);
                     match categories.iter().find(|c| c.slug == slug) {
@@ -493,6 +498,15 @@ mod tests {
                 .expect("search");
             assert_eq!(found, 1, "{:?}", p.q);
         }
+    }
+
+    #[test]
+    fn words_cut_at_a_space_read_back_the_same() {
+        let long = format!("{} b", "a".repeat(MAX_Q_CHARS - 1));
+        let p = SearchParams::from_pairs([("q", long.as_str())], &cats(), true).expect("valid");
+        assert_eq!(p.q, "a".repeat(MAX_Q_CHARS - 1));
+        let again = SearchParams::from_pairs([("q", p.q.as_str())], &cats(), true).expect("valid");
+        assert_eq!(again, p);
     }
 
     #[test]
