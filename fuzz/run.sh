@@ -18,10 +18,12 @@ cd "$fuzz"
 # cargo-fuzz passes nightly flags; the stable toolchain accepts them so.
 export RUSTC_BOOTSTRAP=1
 # No sanitizer: the board has no unsafe code of its own (`forbid`), so
-# AddressSanitizer would mostly slow the build and the runs. Release with
-# debug assertions (overflow checks on), 16 codegen units for a quicker
-# build. Keep run and build flags the same, or `run` builds again.
-flags=(--sanitizer none --release --debug-assertions --codegen-units 16)
+# AddressSanitizer would mostly slow the build and the runs. `--dev` with the
+# profile in Cargo.toml (opt-level 1, code the targets never run at 0, no
+# debug info) builds in under half the CPU time of `--release` and runs about
+# as fast; debug assertions and overflow checks stay on. Keep run and build
+# flags the same, or `run` builds again.
+flags=(--sanitizer none --dev --debug-assertions --codegen-units 16)
 
 if ! cargo fuzz --version >/dev/null 2>&1; then
     echo "run.sh: cargo-fuzz is missing: cargo install cargo-fuzz --version 0.13.2 --locked" >&2
