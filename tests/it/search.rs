@@ -642,3 +642,27 @@ async fn a_search_with_results_is_indexable_under_its_own_url_and_an_empty_one_i
         "a search without results is noindex"
     );
 }
+
+#[tokio::test]
+async fn a_page_past_the_end_is_empty_so_paging_through_every_result_stops() {
+    let app = TestApp::new();
+    for n in 0..5 {
+        app.add_job(json!({"title": format!("Keeper {n}"), "description": "Light.", "tags": []}))
+            .await;
+    }
+    // Page by page until a short page, as a client reads every result.
+    let mut seen = BTreeSet::new();
+    for page in 1..=10 {
+        let got = ids(&app, &format!("per_page=2&page={page}")).await;
+        seen.extend(got.iter().copied());
+        if got.len() < 2 {
+            break;
+        }
+        assert!(page < 10, "paging never ended");
+    }
+    assert_eq!(seen.len(), 5);
+    // Far past the end: empty, with the true total, and no huge allocation.
+    let body = json_body(app.get("/api/v1/jobs?per_page=100&page=100000000").await).await;
+    assert_eq!(body["jobs"].as_array().map(Vec::len), Some(0), "{body}");
+    assert_eq!(body["total"], 5, "{body}");
+}
