@@ -834,7 +834,7 @@ pub fn decode_words(s: &str) -> String {
         };
         let data = &tail[..end];
         match enc.to_ascii_lowercase().as_str() {
-            "b" => out.extend(base64(data)),
+            "b" => out.extend(crate::common::mail::base64_bytes(data)),
             _ => {
                 let bytes = data.as_bytes();
                 let mut i = 0;
@@ -857,25 +857,6 @@ pub fn decode_words(s: &str) -> String {
         last_was_word = true;
     }
     String::from_utf8_lossy(&out).into_owned()
-}
-
-fn base64(s: &str) -> Vec<u8> {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = Vec::new();
-    let (mut acc, mut bits) = (0u32, 0);
-    for c in s.bytes() {
-        let Some(v) = ALPHABET.iter().position(|&a| a == c) else {
-            continue;
-        };
-        acc = (acc << 6) | v as u32;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    out
 }
 
 #[test]
