@@ -6,6 +6,7 @@ use poem::http::{StatusCode, header};
 use poem::test::TestResponse;
 use serde_json::{Value, json};
 
+use crate::api_write::post;
 use crate::common::{TestApp, json_body};
 use jobboard::accounts::store;
 use jobboard::clock::Clock;
@@ -39,15 +40,6 @@ fn minimal_job() -> Value {
         "job_type": "contract",
         "apply_url": "https://atlas.example/apply"
     })
-}
-
-async fn post(app: &TestApp, token: &str, body: &Value) -> TestResponse {
-    app.http
-        .post("/api/v1/jobs")
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .body_json(body)
-        .send()
-        .await
 }
 
 /// Asserts a 422 naming `field`.

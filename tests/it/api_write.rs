@@ -43,7 +43,8 @@ async fn employer(app: &TestApp, email: &str) -> (i64, String) {
     (id, token_for(app, id).await)
 }
 
-async fn post(app: &TestApp, token: &str, body: &Value) -> TestResponse {
+/// `POST /api/v1/jobs` with `token`.
+pub(crate) async fn post(app: &TestApp, token: &str, body: &Value) -> TestResponse {
     app.http
         .post("/api/v1/jobs")
         .header(header::AUTHORIZATION, format!("Bearer {token}"))
